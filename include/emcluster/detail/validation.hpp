@@ -1,0 +1,83 @@
+/// @file detail/validation.hpp
+/// @brief Input checks shared by the estimators; each throws std::invalid_argument with a
+/// message that names the caller, the argument and the offending position.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "../exceptions.hpp"
+
+namespace emcluster::detail {
+
+/// Builds a message from streamable parts.
+template <typename... Parts>
+std::string message(const Parts&... parts) {
+  std::ostringstream out;
+  (out << ... << parts);
+  return out.str();
+}
+
+/// Throws std::invalid_argument(where + ": " + ...).
+template <typename... Parts>
+[[noreturn]] void fail(const char* where, const Parts&... parts) {
+  throw std::invalid_argument(message(where, ": ", parts...));
+}
+
+/// Checks that X has at least one row and one column and only finite values; reports the
+/// first non-finite entry by row and column.
+template <typename Derived>
+void check_data(const char* where, const char* name, const Eigen::MatrixBase<Derived>& X) {
+  if (X.rows() == 0 || X.cols() == 0) {
+    fail(where, name, " is empty (", X.rows(), " x ", X.cols(),
+         "); it needs at least one sample (row) and one feature (column)");
+  }
+  if (X.allFinite()) return;
+  // Slow path, only on failure: locate the first bad entry in row order.
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    for (Eigen::Index j = 0; j < X.cols(); ++j) {
+      const auto v = X.coeff(i, j);
+      if (!std::isfinite(static_cast<double>(v))) {
+        fail(where, name, " has a non-finite value (", (std::isnan(static_cast<double>(v)) ? "NaN" : "Inf"),
+             ") at row ", i, ", column ", j);
+      }
+    }
+  }
+}
+
+/// Checks a per-sample weight vector: n entries, finite, non-negative, positive sum.
+template <typename Derived>
+void check_sample_weight(const char* where, const Eigen::MatrixBase<Derived>& w, Eigen::Index n) {
+  if (w.size() != n) {
+    fail(where, "sample_weight has ", w.size(), " entries but X has ", n, " rows");
+  }
+  double total = 0.0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double v = static_cast<double>(w.coeff(i));
+    if (!std::isfinite(v)) fail(where, "sample_weight[", i, "] is not finite");
+    if (v < 0) fail(where, "sample_weight[", i, "] = ", v, " is negative");
+    total += v;
+  }
+  if (!(total > 0)) fail(where, "sample_weight sums to zero; at least one weight must be positive");
+}
+
+/// Checks that X has the number of columns the fitted model expects.
+template <typename Derived>
+void check_columns(const char* where, const Eigen::MatrixBase<Derived>& X, Eigen::Index expected) {
+  if (X.cols() != expected) {
+    fail(where, "X has ", X.cols(), " columns (features) but the model was fitted on ", expected);
+  }
+}
+
+/// Throws not_fitted_error unless fitted.
+inline void check_fitted(const char* where, bool fitted) {
+  if (!fitted) {
+    throw not_fitted_error(message(where, ": the model is not fitted yet; call fit() first"));
+  }
+}
+
+}  // namespace emcluster::detail
