@@ -1,0 +1,161 @@
+/// @file detail/kmeans_init.hpp
+/// @brief Initial centres for KMeans: greedy k-means++, random samples, uniform in the
+/// bounding box. Each returns a k x d matrix in double and draws only from detail::Random.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <vector>
+
+#include "kmeans_kernels.hpp"
+#include "parallel.hpp"
+#include "random.hpp"
+
+namespace emcluster::detail {
+
+/// Index of the first element whose running sum of mass exceeds r (mass >= 0, r >= 0),
+/// searching chunk totals first. Falls back to the last element with positive mass when
+/// rounding puts r at or past the total.
+template <typename Mass>
+Eigen::Index sample_by_mass(const std::vector<Chunk>& chunks, const std::vector<double>& chunk_mass,
+                            double r, Mass&& mass) {
+  std::size_t c = 0;
+  for (; c + 1 < chunks.size(); ++c) {
+    if (r < chunk_mass[c]) break;
+    r -= chunk_mass[c];
+  }
+  Eigen::Index last_positive = -1;
+  for (; c < chunks.size(); ++c) {
+    for (Eigen::Index i = chunks[c].begin; i < chunks[c].end; ++i) {
+      const double m = mass(i);
+      if (m > 0) {
+        if (r < m) return i;
+        r -= m;
+        last_positive = i;
+      }
+    }
+  }
+  return last_positive;
+}
+
+/// Greedy k-means++ (Arthur & Vassilvitskii, with scikit-learn's greedy variant): the first
+/// centre drawn with probability proportional to the sample weight, each next one the best of
+/// `trials` candidates drawn proportionally to w * D(x)^2, "best" meaning the lowest potential
+/// sum w * min(D(x)^2, ||x - candidate||^2). Keeps one running minimum distance per sample
+/// (O(n) memory, O(n k d trials) work); no n x k matrix.
+template <typename Derived>
+Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const double* w,
+                                 Eigen::Index k, int trials, Random& rng) {
+  const Eigen::Index n = X.rows(), d = X.cols();
+  if (trials <= 0) trials = 2 + static_cast<int>(std::floor(std::log(static_cast<double>(k))));
+  Eigen::MatrixXd centers(k, d);
+  std::vector<double> closest(static_cast<std::size_t>(n));
+  const auto chunks = make_chunks(n, sizeof(double) * std::size_t(trials));
+  std::vector<double> chunk_potential(chunks.size());
+
+  auto weighted_mass = [&](Eigen::Index i) { return weight_of(w, i); };
+  std::vector<double> chunk_weight(chunks.size());
+  for (std::size_t c = 0; c < chunks.size(); ++c) {
+    double s = 0;
+    for (Eigen::Index i = chunks[c].begin; i < chunks[c].end; ++i) s += weight_of(w, i);
+    chunk_weight[c] = s;
+  }
+  double total_weight = 0;
+  for (double s : chunk_weight) total_weight += s;
+  Eigen::Index first = sample_by_mass(chunks, chunk_weight, rng.uniform() * total_weight, weighted_mass);
+  centers.row(0) = X.row(first).template cast<double>();
+
+  // Running minimum squared distance to the chosen centres, and its weighted potential.
+  auto update_closest = [&](Eigen::Index c_index, bool initial) {
+    const Eigen::RowVectorXd center = centers.row(c_index);
+    for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
+      double potential = 0;
+      for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
+        const Eigen::VectorXd dist =
+            (X.middleRows(begin, end - begin).template cast<double>().rowwise() - center).rowwise().squaredNorm();
+        for (Eigen::Index r = 0; r < end - begin; ++r) {
+          double& cl = closest[static_cast<std::size_t>(begin + r)];
+          cl = initial ? dist(r) : std::min(cl, dist(r));
+          potential += weight_of(w, begin + r) * cl;
+        }
+      });
+      chunk_potential[c] = potential;
+    });
+  };
+  update_closest(0, true);
+
+  auto mass = [&](Eigen::Index i) { return weight_of(w, i) * closest[static_cast<std::size_t>(i)]; };
+  std::vector<Eigen::Index> candidates(static_cast<std::size_t>(trials));
+  std::vector<Eigen::VectorXd> chunk_candidate_potential(chunks.size());
+  Eigen::MatrixXd candidate_rows(trials, d);
+  for (Eigen::Index c_index = 1; c_index < k; ++c_index) {
+    double potential = 0;
+    for (double p : chunk_potential) potential += p;
+    for (int t = 0; t < trials; ++t) {
+      Eigen::Index pick = -1;
+      const double r = rng.uniform() * potential;
+      if (potential > 0) pick = sample_by_mass(chunks, chunk_potential, r, mass);
+      // All mass zero (every point sits on a chosen centre): any point is as good as another.
+      if (pick < 0) pick = static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(n)));
+      candidates[static_cast<std::size_t>(t)] = pick;
+      candidate_rows.row(t) = X.row(pick).template cast<double>();
+    }
+    // Potential of each candidate, chunk by chunk.
+    for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
+      Eigen::VectorXd pot = Eigen::VectorXd::Zero(trials);
+      for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
+        const Eigen::MatrixXd block = X.middleRows(begin, end - begin).template cast<double>();
+        for (int t = 0; t < trials; ++t) {
+          const Eigen::VectorXd dist = (block.rowwise() - candidate_rows.row(t)).rowwise().squaredNorm();
+          double s = 0;
+          for (Eigen::Index r = 0; r < end - begin; ++r) {
+            s += weight_of(w, begin + r) * std::min(closest[static_cast<std::size_t>(begin + r)], dist(r));
+          }
+          pot(t) += s;
+        }
+      });
+      chunk_candidate_potential[c] = std::move(pot);
+    });
+    Eigen::VectorXd candidate_potential = Eigen::VectorXd::Zero(trials);
+    for (const auto& p : chunk_candidate_potential) candidate_potential += p;
+    Eigen::Index best = 0;
+    candidate_potential.minCoeff(&best);
+    centers.row(c_index) = candidate_rows.row(best);
+    update_closest(c_index, false);
+  }
+  return centers;
+}
+
+/// k distinct samples drawn uniformly (partial Fisher-Yates over an index list).
+template <typename Derived>
+Eigen::MatrixXd random_samples_init(const Eigen::MatrixBase<Derived>& X, Eigen::Index k, Random& rng) {
+  const Eigen::Index n = X.rows();
+  std::vector<Eigen::Index> index(static_cast<std::size_t>(n));
+  for (Eigen::Index i = 0; i < n; ++i) index[static_cast<std::size_t>(i)] = i;
+  Eigen::MatrixXd centers(k, X.cols());
+  for (Eigen::Index j = 0; j < k; ++j) {
+    const auto pick = j + static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(n - j)));
+    std::swap(index[static_cast<std::size_t>(j)], index[static_cast<std::size_t>(pick)]);
+    centers.row(j) = X.row(index[static_cast<std::size_t>(j)]).template cast<double>();
+  }
+  return centers;
+}
+
+/// k points uniform in the data's bounding box (the article's initialisation; it often
+/// leaves clusters empty, which KMeans then repairs).
+template <typename Derived>
+Eigen::MatrixXd random_box_init(const Eigen::MatrixBase<Derived>& X, Eigen::Index k, Random& rng) {
+  const Eigen::RowVectorXd lo = X.colwise().minCoeff().template cast<double>();
+  const Eigen::RowVectorXd hi = X.colwise().maxCoeff().template cast<double>();
+  Eigen::MatrixXd centers(k, X.cols());
+  for (Eigen::Index j = 0; j < k; ++j) {
+    for (Eigen::Index f = 0; f < X.cols(); ++f) centers(j, f) = rng.uniform(lo(f), hi(f));
+  }
+  return centers;
+}
+
+}  // namespace emcluster::detail

@@ -1,0 +1,375 @@
+/// @file kmeans.hpp
+/// @brief K-means clustering (Lloyd's algorithm) with k-means++ seeding, restarts, sample
+/// weights and deterministic multi-threaded passes.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <numeric>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "detail/kmeans_init.hpp"
+#include "detail/kmeans_kernels.hpp"
+#include "detail/parallel.hpp"
+#include "detail/random.hpp"
+#include "detail/validation.hpp"
+#include "exceptions.hpp"
+
+namespace emcluster {
+
+/// How KMeans chooses its initial centres.
+enum class KMeansInit {
+  kmeans_plus_plus,  ///< greedy k-means++ (default): D^2 sampling, best of several candidates
+  random_samples,    ///< k distinct samples drawn uniformly
+  random_box,        ///< uniform in the data's bounding box (the article's init; for comparison)
+  explicit_centers   ///< Options::initial_centers, as given
+};
+
+/// What the per-iteration callback of KMeans receives.
+struct KMeansIteration {
+  int restart = 0;            ///< 0-based restart (Options::n_init runs)
+  int iteration = 0;          ///< 1-based Lloyd iteration within the restart
+  double inertia = 0.0;       ///< sum of w ||x - c||^2 of this iteration's assignment
+  double center_shift = 0.0;  ///< total squared movement of the centres in this iteration
+};
+
+/// K-means clustering by Lloyd's algorithm.
+///
+/// Each iteration assigns every sample to its nearest centre (distances from one GEMM per
+/// block of rows, never an n x k matrix), accumulates per-chunk weighted sums in double, and
+/// moves every centre to the weighted mean of its samples. A centre left without samples is
+/// moved to the sample farthest from its own centre (as scikit-learn does), so k never
+/// shrinks. Iteration stops when the labels no longer change, when the total squared centre
+/// shift falls to `tol` times the mean per-feature variance of X, or after `max_iter`
+/// iterations; the labels are then recomputed from the final centres. With `n_init` > 1 the
+/// restart with the lowest inertia wins.
+///
+/// Results depend only on the data, the options and the seed: not on the thread count, the
+/// storage order of X, or the platform.
+///
+/// @tparam Scalar `float` or `double`: the scalar type of the data and of the centres.
+///         Sums and the inertia are accumulated in double either way.
+///
+/// @code
+/// Eigen::MatrixXd X = ...;                        // n x d, samples in rows
+/// emcluster::KMeans<>::Options opts;
+/// opts.n_clusters = 3;
+/// opts.n_init = 10;
+/// opts.seed = 42;
+/// emcluster::KMeans<> km(opts);
+/// Eigen::VectorXi labels = km.fit_predict(X);
+/// double J = km.inertia();
+/// Eigen::MatrixXd C = km.cluster_centers();       // 3 x d
+/// @endcode
+///
+/// Errors: std::invalid_argument for bad options or data (non-finite values with their row
+/// and column, fewer samples than clusters, wrong sizes, negative weights),
+/// emcluster::not_fitted_error for predict/transform/score before fit. A fit that throws
+/// leaves the previously fitted model unchanged.
+template <typename Scalar = double>
+class KMeans {
+  static_assert(std::is_same<Scalar, float>::value || std::is_same<Scalar, double>::value,
+                "emcluster::KMeans<Scalar>: Scalar must be float or double");
+
+ public:
+  using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< k x d centres, n x k distances
+  using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+
+  /// Parameters fixed at construction.
+  struct Options {
+    Eigen::Index n_clusters = 8;                     ///< k, the number of clusters (>= 1)
+    KMeansInit init = KMeansInit::kmeans_plus_plus;  ///< how the initial centres are chosen
+    Matrix initial_centers;                          ///< k x d, used by KMeansInit::explicit_centers
+    int n_init = 1;       ///< restarts from different seeds; the lowest inertia wins (>= 1)
+    int max_iter = 300;   ///< Lloyd iterations per restart at most (>= 1)
+    double tol = 1e-4;    ///< stop when total squared centre shift <= tol * mean feature variance; 0 = only on stable labels
+    std::uint64_t seed = 0;  ///< seed of every random choice (init, restarts)
+    int n_local_trials = 0;  ///< greedy k-means++ candidates per centre; 0 = 2 + floor(ln k)
+    std::function<void(const KMeansIteration&)> callback;  ///< called after every iteration, if set
+  };
+
+  /// A model with default options (k = 8).
+  KMeans() = default;
+  /// A model with the given options; they are checked by fit().
+  explicit KMeans(Options options) : options_(std::move(options)) {}
+
+  /// Fits the centres to X (n x d, samples in rows, every weight 1).
+  /// @return *this, to chain `.labels()` or `.predict(...)`.
+  template <typename Derived>
+  KMeans& fit(const Eigen::MatrixBase<Derived>& X) {
+    return fit_impl(X, nullptr);
+  }
+
+  /// Fits with a non-negative weight per sample (n entries, positive sum).
+  template <typename Derived, typename WDerived>
+  KMeans& fit(const Eigen::MatrixBase<Derived>& X, const Eigen::MatrixBase<WDerived>& sample_weight) {
+    detail::check_sample_weight("KMeans::fit", sample_weight, X.rows());
+    const Eigen::VectorXd w = sample_weight.template cast<double>();
+    return fit_impl(X, w.data());
+  }
+
+  /// Fits and returns the label of every sample.
+  template <typename Derived>
+  Eigen::VectorXi fit_predict(const Eigen::MatrixBase<Derived>& X) {
+    return fit(X).labels_;
+  }
+  /// Fits with sample weights and returns the label of every sample.
+  template <typename Derived, typename WDerived>
+  Eigen::VectorXi fit_predict(const Eigen::MatrixBase<Derived>& X, const Eigen::MatrixBase<WDerived>& sample_weight) {
+    return fit(X, sample_weight).labels_;
+  }
+
+  /// Index of the nearest centre for every row of X.
+  template <typename Derived>
+  Eigen::VectorXi predict(const Eigen::MatrixBase<Derived>& X) const {
+    check_new_data("KMeans::predict", X);
+    Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
+    detail::lloyd_pass(X, nullptr, prepared_, labels.data(), false);
+    return labels;
+  }
+
+  /// Euclidean distance from every row of X to every centre: an n x k matrix, which the
+  /// caller asked for. Exact differences, not the GEMM identity.
+  template <typename Derived>
+  Matrix transform(const Eigen::MatrixBase<Derived>& X) const {
+    check_new_data("KMeans::transform", X);
+    Matrix out(X.rows(), n_clusters());
+    const auto chunks = detail::make_chunks(X.rows(), 0);
+    detail::for_each_chunk(chunks, [&](std::size_t, const detail::Chunk& chunk) {
+      const Eigen::MatrixXd block = X.middleRows(chunk.begin, chunk.size()).template cast<double>();
+      for (Eigen::Index j = 0; j < n_clusters(); ++j) {
+        out.col(j).segment(chunk.begin, chunk.size()) =
+            (block.rowwise() - prepared_.centers_d.row(j)).rowwise().norm().template cast<Scalar>();
+      }
+    });
+    return out;
+  }
+
+  /// Minus the inertia of X under the fitted centres (higher is better, as scikit-learn).
+  template <typename Derived>
+  double score(const Eigen::MatrixBase<Derived>& X) const {
+    check_new_data("KMeans::score", X);
+    Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
+    return -detail::lloyd_pass(X, nullptr, prepared_, labels.data(), false).inertia;
+  }
+  /// Minus the weighted inertia of X under the fitted centres.
+  template <typename Derived, typename WDerived>
+  double score(const Eigen::MatrixBase<Derived>& X, const Eigen::MatrixBase<WDerived>& sample_weight) const {
+    check_new_data("KMeans::score", X);
+    detail::check_sample_weight("KMeans::score", sample_weight, X.rows());
+    const Eigen::VectorXd w = sample_weight.template cast<double>();
+    Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
+    return -detail::lloyd_pass(X, w.data(), prepared_, labels.data(), false).inertia;
+  }
+
+  /// The fitted centres, k x d.
+  const Matrix& cluster_centers() const {
+    detail::check_fitted("KMeans::cluster_centers", fitted_);
+    return prepared_.centers;
+  }
+  /// Label of every training sample (the nearest final centre).
+  const Eigen::VectorXi& labels() const {
+    detail::check_fitted("KMeans::labels", fitted_);
+    return labels_;
+  }
+  /// Sum of w ||x - c_label||^2 over the training samples, for the final centres.
+  double inertia() const {
+    detail::check_fitted("KMeans::inertia", fitted_);
+    return inertia_;
+  }
+  /// Lloyd iterations run by the winning restart.
+  int n_iter() const { return n_iter_; }
+  /// Whether the winning restart stopped on stable labels or on the tolerance (not max_iter).
+  bool converged() const { return converged_; }
+  /// Whether fit() has succeeded at least once.
+  bool is_fitted() const { return fitted_; }
+  /// k, from the options.
+  Eigen::Index n_clusters() const { return options_.n_clusters; }
+  /// Number of features seen by fit() (0 before).
+  Eigen::Index n_features() const { return fitted_ ? prepared_.centers.cols() : 0; }
+  /// The options given at construction.
+  const Options& options() const { return options_; }
+
+ private:
+  /// Result of one restart, kept apart from the model until the whole fit succeeded.
+  struct Run {
+    Eigen::MatrixXd centers;
+    double inertia = std::numeric_limits<double>::infinity();
+    int n_iter = 0;
+    bool converged = false;
+  };
+
+  void check_options(Eigen::Index n, Eigen::Index d) const {
+    const char* where = "KMeans::fit";
+    const auto& o = options_;
+    if (o.n_clusters < 1) detail::fail(where, "n_clusters = ", o.n_clusters, " must be at least 1");
+    if (o.n_init < 1) detail::fail(where, "n_init = ", o.n_init, " must be at least 1");
+    if (o.max_iter < 1) detail::fail(where, "max_iter = ", o.max_iter, " must be at least 1");
+    if (!(o.tol >= 0) || !std::isfinite(o.tol)) detail::fail(where, "tol = ", o.tol, " must be finite and >= 0");
+    if (o.n_local_trials < 0) detail::fail(where, "n_local_trials = ", o.n_local_trials, " must be >= 0");
+    if (n < o.n_clusters) {
+      detail::fail(where, "X has ", n, " samples, fewer than n_clusters = ", o.n_clusters);
+    }
+    if (o.init == KMeansInit::explicit_centers) {
+      if (o.initial_centers.rows() != o.n_clusters || o.initial_centers.cols() != d) {
+        detail::fail(where, "initial_centers is ", o.initial_centers.rows(), " x ", o.initial_centers.cols(),
+                     " but must be n_clusters x n_features = ", o.n_clusters, " x ", d);
+      }
+      detail::check_data(where, "initial_centers", o.initial_centers);
+    }
+  }
+
+  template <typename Derived>
+  void check_new_data(const char* where, const Eigen::MatrixBase<Derived>& X) const {
+    static_assert(std::is_same<typename Derived::Scalar, Scalar>::value,
+                  "emcluster::KMeans<Scalar>: X must have the model's scalar type");
+    detail::check_fitted(where, fitted_);
+    detail::check_data(where, "X", X);
+    detail::check_columns(where, X, prepared_.centers.cols());
+  }
+
+  template <typename Derived>
+  Eigen::MatrixXd initial_centers(const Eigen::MatrixBase<Derived>& X, const double* w, detail::Random& rng) const {
+    const Eigen::Index k = options_.n_clusters;
+    switch (options_.init) {
+      case KMeansInit::kmeans_plus_plus:
+        return detail::kmeans_plus_plus(X, w, k, options_.n_local_trials, rng);
+      case KMeansInit::random_samples:
+        return detail::random_samples_init(X, k, rng);
+      case KMeansInit::random_box:
+        return detail::random_box_init(X, k, rng);
+      case KMeansInit::explicit_centers:
+        break;
+    }
+    return options_.initial_centers.template cast<double>();
+  }
+
+  /// Moves every centre without weight to one of the samples farthest from their own
+  /// (pre-update) centre, taking that sample out of its old cluster's sums; the farthest
+  /// sample goes to the lowest-numbered empty cluster, ties broken by sample index.
+  template <typename Derived>
+  static void relocate_empty_clusters(const Eigen::MatrixBase<Derived>& X, const double* w, const int* labels,
+                                      const detail::PreparedCenters<Scalar>& old, detail::LloydStats& stats) {
+    std::vector<Eigen::Index> empty;
+    for (Eigen::Index j = 0; j < stats.weights.size(); ++j) {
+      if (stats.weights(j) == 0) empty.push_back(j);
+    }
+    if (empty.empty()) return;
+    const Eigen::Index n = X.rows();
+    std::vector<double> dist(static_cast<std::size_t>(n));
+    const auto chunks = detail::make_chunks(n, 0);
+    detail::for_each_chunk(chunks, [&](std::size_t, const detail::Chunk& chunk) {
+      for (Eigen::Index i = chunk.begin; i < chunk.end; ++i) {
+        dist[static_cast<std::size_t>(i)] =
+            detail::weight_of(w, i) > 0 ? detail::squared_distance(X, i, old.centers_d, labels[i]) : -1.0;
+      }
+    });
+    std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
+    std::iota(order.begin(), order.end(), Eigen::Index(0));
+    const std::size_t m = std::min(empty.size(), order.size());
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(m), order.end(),
+                      [&](Eigen::Index a, Eigen::Index b) {
+                        const double da = dist[static_cast<std::size_t>(a)], db = dist[static_cast<std::size_t>(b)];
+                        return da > db || (da == db && a < b);
+                      });
+    for (std::size_t e = 0; e < m; ++e) {
+      const Eigen::Index i = order[e];
+      if (dist[static_cast<std::size_t>(i)] < 0) break;  // only zero-weight samples left
+      const double wi = detail::weight_of(w, i);
+      const Eigen::RowVectorXd xi = wi * X.row(i).template cast<double>();
+      const int from = labels[i];
+      stats.sums.row(from) -= xi;
+      stats.weights(from) -= wi;
+      stats.sums.row(empty[e]) = xi;
+      stats.weights(empty[e]) = wi;
+    }
+  }
+
+  /// One restart of Lloyd's algorithm from the given centres; labels is scratch of size n.
+  template <typename Derived>
+  Run lloyd(const Eigen::MatrixBase<Derived>& X, const double* w, Eigen::MatrixXd centers, double tol_abs,
+            int restart, Eigen::VectorXi& labels) const {
+    Run run;
+    labels.setConstant(-1);
+    detail::PreparedCenters<Scalar> C(centers);
+    for (int it = 1; it <= options_.max_iter; ++it) {
+      // Sufficient statistics of this assignment, combined over chunks in order.
+      detail::LloydStats stats = detail::lloyd_pass(X, w, C, labels.data(), true);
+      relocate_empty_clusters(X, w, labels.data(), C, stats);
+      // M-step: every centre with weight moves to its weighted mean.
+      Eigen::MatrixXd updated = C.centers_d;
+      for (Eigen::Index j = 0; j < updated.rows(); ++j) {
+        if (stats.weights(j) > 0) updated.row(j) = stats.sums.row(j) / stats.weights(j);
+      }
+      const double shift = (updated - C.centers_d).squaredNorm();
+      C = detail::PreparedCenters<Scalar>(updated);
+      run.n_iter = it;
+      if (options_.callback) options_.callback(KMeansIteration{restart, it, stats.inertia, shift});
+      if (stats.changed == 0) {  // strict convergence: labels are final for these centres
+        run.converged = true;
+        break;
+      }
+      if (shift <= tol_abs) {
+        run.converged = true;
+        break;
+      }
+    }
+    // Labels and inertia for the final centres.
+    run.inertia = detail::lloyd_pass(X, w, C, labels.data(), false).inertia;
+    run.centers = C.centers_d;
+    return run;
+  }
+
+  template <typename Derived>
+  KMeans& fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w) {
+    static_assert(std::is_same<typename Derived::Scalar, Scalar>::value,
+                  "emcluster::KMeans<Scalar>: X must have the model's scalar type");
+    detail::check_data("KMeans::fit", "X", X);
+    check_options(X.rows(), X.cols());
+    const double tol_abs = options_.tol > 0 ? options_.tol * detail::mean_feature_variance(X) : 0.0;
+
+    detail::Random master(options_.seed);
+    Eigen::VectorXi labels(X.rows());
+    Run best;
+    int best_restart = -1;
+    for (int r = 0; r < options_.n_init; ++r) {
+      detail::Random rng(master.child_seed());
+      Run run = lloyd(X, w, initial_centers(X, w, rng), tol_abs, r, labels);
+      if (run.inertia < best.inertia || best_restart < 0) {
+        best = std::move(run);
+        best_restart = r;
+      }
+    }
+    detail::PreparedCenters<Scalar> prepared(best.centers);
+    if (best_restart != options_.n_init - 1) {
+      // The labels in hand belong to the last restart: recompute them for the winner.
+      labels.setConstant(-1);
+      detail::lloyd_pass(X, w, prepared, labels.data(), false);
+    }
+    // Commit: nothing above touched the model, so a throw leaves it as it was.
+    prepared_ = std::move(prepared);
+    labels_ = std::move(labels);
+    inertia_ = best.inertia;
+    n_iter_ = best.n_iter;
+    converged_ = best.converged;
+    fitted_ = true;
+    return *this;
+  }
+
+  Options options_;
+  detail::PreparedCenters<Scalar> prepared_;
+  Eigen::VectorXi labels_;
+  double inertia_ = 0.0;
+  int n_iter_ = 0;
+  bool converged_ = false;
+  bool fitted_ = false;
+};
+
+}  // namespace emcluster
