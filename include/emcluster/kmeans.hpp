@@ -92,6 +92,7 @@ class KMeans {
     double tol = 1e-4;    ///< stop when total squared centre shift <= tol * mean feature variance; 0 = only on stable labels
     std::uint64_t seed = 0;  ///< seed of every random choice (init, restarts)
     int n_local_trials = 0;  ///< greedy k-means++ candidates per centre; 0 = 2 + floor(ln k)
+    AssignKernel kernel = AssignKernel::automatic;  ///< nearest-centre kernel (for tests and tuning)
     std::function<void(const KMeansIteration&)> callback;  ///< called after every iteration, if set
   };
 
@@ -301,7 +302,7 @@ class KMeans {
     detail::PreparedCenters<Scalar> C(centers);
     for (int it = 1; it <= options_.max_iter; ++it) {
       // Sufficient statistics of this assignment, combined over chunks in order.
-      detail::LloydStats stats = detail::lloyd_pass(X, w, C, labels.data(), true);
+      detail::LloydStats stats = detail::lloyd_pass(X, w, C, labels.data(), true, options_.kernel);
       relocate_empty_clusters(X, w, labels.data(), C, stats);
       // M-step: every centre with weight moves to its weighted mean.
       Eigen::MatrixXd updated = C.centers_d;
@@ -322,7 +323,7 @@ class KMeans {
       }
     }
     // Labels and inertia for the final centres.
-    run.inertia = detail::lloyd_pass(X, w, C, labels.data(), false).inertia;
+    run.inertia = detail::lloyd_pass(X, w, C, labels.data(), false, options_.kernel).inertia;
     run.centers = C.centers_d;
     return run;
   }
@@ -351,7 +352,7 @@ class KMeans {
     if (best_restart != options_.n_init - 1) {
       // The labels in hand belong to the last restart: recompute them for the winner.
       labels.setConstant(-1);
-      detail::lloyd_pass(X, w, prepared, labels.data(), false);
+      detail::lloyd_pass(X, w, prepared, labels.data(), false, options_.kernel);
     }
     // Commit: nothing above touched the model, so a throw leaves it as it was.
     prepared_ = std::move(prepared);
