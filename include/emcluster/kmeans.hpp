@@ -51,6 +51,12 @@ struct KMeansIteration {
 /// iterations; the labels are then recomputed from the final centres. With `n_init` > 1 the
 /// restart with the lowest inertia wins.
 ///
+/// The default `n_init = 0` ("auto") protects against the bad local minima a single
+/// k-means++ start can land in (background noise attracting a seed, say) without paying for
+/// ten full runs: on large data (n >= 8 m, m = max(4096, 64 k) rows) it runs ten restarts to
+/// convergence on a uniform subsample of m rows and seeds one Lloyd run on all the data with
+/// the best of them; on smaller data it runs ten full restarts.
+///
 /// Results depend only on the data, the options and the seed: not on the thread count, the
 /// storage order of X, or the platform.
 ///
@@ -87,7 +93,7 @@ class KMeans {
     Eigen::Index n_clusters = 8;                     ///< k, the number of clusters (>= 1)
     KMeansInit init = KMeansInit::kmeans_plus_plus;  ///< how the initial centres are chosen
     Matrix initial_centers;                          ///< k x d, used by KMeansInit::explicit_centers
-    int n_init = 1;       ///< restarts from different seeds; the lowest inertia wins (>= 1)
+    int n_init = 0;       ///< restarts, the lowest inertia wins; 0 = auto (see the class notes), >= 1 = that many full runs
     int max_iter = 300;   ///< Lloyd iterations per restart at most (>= 1)
     double tol = 1e-4;    ///< stop when total squared centre shift <= tol * mean feature variance; 0 = only on stable labels
     std::uint64_t seed = 0;  ///< seed of every random choice (init, restarts)
@@ -211,7 +217,7 @@ class KMeans {
     const char* where = "KMeans::fit";
     const auto& o = options_;
     if (o.n_clusters < 1) detail::fail(where, "n_clusters = ", o.n_clusters, " must be at least 1");
-    if (o.n_init < 1) detail::fail(where, "n_init = ", o.n_init, " must be at least 1");
+    if (o.n_init < 0) detail::fail(where, "n_init = ", o.n_init, " must be >= 0 (0 = auto)");
     if (o.max_iter < 1) detail::fail(where, "max_iter = ", o.max_iter, " must be at least 1");
     if (!(o.tol >= 0) || !std::isfinite(o.tol)) detail::fail(where, "tol = ", o.tol, " must be finite and >= 0");
     if (o.n_local_trials < 0) detail::fail(where, "n_local_trials = ", o.n_local_trials, " must be >= 0");
@@ -296,7 +302,7 @@ class KMeans {
   /// One restart of Lloyd's algorithm from the given centres; labels is scratch of size n.
   template <typename Derived>
   Run lloyd(const Eigen::MatrixBase<Derived>& X, const double* w, Eigen::MatrixXd centers, double tol_abs,
-            int restart, Eigen::VectorXi& labels) const {
+            int restart, Eigen::VectorXi& labels, bool report = true) const {
     Run run;
     labels.setConstant(-1);
     detail::PreparedCenters<Scalar> C(centers);
@@ -312,7 +318,7 @@ class KMeans {
       const double shift = (updated - C.centers_d).squaredNorm();
       C = detail::PreparedCenters<Scalar>(updated);
       run.n_iter = it;
-      if (options_.callback) options_.callback(KMeansIteration{restart, it, stats.inertia, shift});
+      if (report && options_.callback) options_.callback(KMeansIteration{restart, it, stats.inertia, shift});
       if (stats.changed == 0) {  // strict convergence: labels are final for these centres
         run.converged = true;
         break;
@@ -340,20 +346,50 @@ class KMeans {
     Eigen::VectorXi labels(X.rows());
     Run best;
     int best_restart = -1;
-    for (int r = 0; r < options_.n_init; ++r) {
-      detail::Random rng(master.child_seed());
-      Run run = lloyd(X, w, initial_centers(X, w, rng), tol_abs, r, labels);
-      if (run.inertia < best.inertia || best_restart < 0) {
-        best = std::move(run);
-        best_restart = r;
+    const bool explicit_init = options_.init == KMeansInit::explicit_centers;
+    const Eigen::Index m = std::max<Eigen::Index>(kAutoSubsampleRows, kAutoRowsPerCluster * options_.n_clusters);
+    if (options_.n_init == 0 && !explicit_init && X.rows() >= 8 * m) {
+      // Auto on large data: restarts on a subsample, the best seeds one run on everything.
+      detail::Random sampler(master.child_seed());
+      const std::vector<Eigen::Index> rows = detail::sample_without_replacement(X.rows(), m, sampler);
+      Matrix Xs(m, X.cols());
+      Eigen::VectorXd ws;
+      for (Eigen::Index r = 0; r < m; ++r) Xs.row(r) = X.row(rows[static_cast<std::size_t>(r)]);
+      if (w) {
+        ws.resize(m);
+        for (Eigen::Index r = 0; r < m; ++r) ws(r) = w[rows[static_cast<std::size_t>(r)]];
+        if (!(ws.sum() > 0)) ws.setOnes();  // the subsample drew only zero weights
+      }
+      const double* wsp = w ? ws.data() : nullptr;
+      const double tol_sub = options_.tol > 0 ? options_.tol * detail::mean_feature_variance(Xs) : 0.0;
+      Eigen::VectorXi sub_labels(m);
+      Run sub_best;
+      for (int r = 0; r < kAutoRestarts; ++r) {
+        detail::Random rng(master.child_seed());
+        Run run = lloyd(Xs, wsp, initial_centers(Xs, wsp, rng), tol_sub, r, sub_labels, false);
+        if (r == 0 || run.inertia < sub_best.inertia) sub_best = std::move(run);
+      }
+      best = lloyd(X, w, std::move(sub_best.centers), tol_abs, 0, labels);
+      best_restart = 0;
+    } else {
+      const int restarts = explicit_init ? 1 : (options_.n_init > 0 ? options_.n_init : kAutoRestarts);
+      for (int r = 0; r < restarts; ++r) {
+        detail::Random rng(master.child_seed());
+        Run run = lloyd(X, w, initial_centers(X, w, rng), tol_abs, r, labels);
+        if (run.inertia < best.inertia || best_restart < 0) {
+          best = std::move(run);
+          best_restart = r;
+        }
+        if (r != restarts - 1) continue;
+        if (best_restart != r) {
+          // The labels in hand belong to the last restart: recompute them for the winner.
+          detail::PreparedCenters<Scalar> winner(best.centers);
+          labels.setConstant(-1);
+          detail::lloyd_pass(X, w, winner, labels.data(), false, options_.kernel);
+        }
       }
     }
     detail::PreparedCenters<Scalar> prepared(best.centers);
-    if (best_restart != options_.n_init - 1) {
-      // The labels in hand belong to the last restart: recompute them for the winner.
-      labels.setConstant(-1);
-      detail::lloyd_pass(X, w, prepared, labels.data(), false, options_.kernel);
-    }
     // Commit: nothing above touched the model, so a throw leaves it as it was.
     prepared_ = std::move(prepared);
     labels_ = std::move(labels);
@@ -363,6 +399,10 @@ class KMeans {
     fitted_ = true;
     return *this;
   }
+
+  static constexpr int kAutoRestarts = 10;                 ///< restarts of n_init = 0
+  static constexpr Eigen::Index kAutoSubsampleRows = 4096;  ///< least subsample of n_init = 0
+  static constexpr Eigen::Index kAutoRowsPerCluster = 64;   ///< subsample rows per cluster
 
   Options options_;
   detail::PreparedCenters<Scalar> prepared_;
