@@ -42,14 +42,35 @@ Eigen::Index sample_by_mass(const std::vector<Chunk>& chunks, const std::vector<
   return last_positive;
 }
 
+/// Squared distances from rows [begin, end) of X to each row of `points` (t x d, in the data's
+/// scalar type, squared norms in points_sq), by the GEMM identity with negatives clamped to
+/// zero: out is (end - begin) x t. `xb` is scratch for the block copy.
+template <typename Derived, typename PointMatrix, typename PointNorms, typename Out, typename Block>
+void block_squared_distances(const Eigen::MatrixBase<Derived>& X, Eigen::Index begin, Eigen::Index end,
+                             const PointMatrix& points, const PointNorms& points_sq, Out& out, Block& xb) {
+  using Scalar = typename Derived::Scalar;
+  const Eigen::Index rows = end - begin;
+  xb.resize(rows, X.cols());
+  xb = X.derived().middleRows(begin, rows);
+  out.resize(rows, points.rows());
+  out.noalias() = Scalar(-2) * (xb * points.transpose());
+  out.rowwise() += points_sq.transpose();
+  out.colwise() += xb.rowwise().squaredNorm();
+  out = out.cwiseMax(Scalar(0));
+}
+
 /// Greedy k-means++ (Arthur & Vassilvitskii, with scikit-learn's greedy variant): the first
 /// centre drawn with probability proportional to the sample weight, each next one the best of
 /// `trials` candidates drawn proportionally to w * D(x)^2, "best" meaning the lowest potential
 /// sum w * min(D(x)^2, ||x - candidate||^2). Keeps one running minimum distance per sample
-/// (O(n) memory, O(n k d trials) work); no n x k matrix.
+/// (O(n) memory); the distances to all candidates of a block of rows come from one small GEMM.
+/// No n x k matrix.
 template <typename Derived>
 Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const double* w,
                                  Eigen::Index k, int trials, Random& rng) {
+  using Scalar = typename Derived::Scalar;
+  using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
   const Eigen::Index n = X.rows(), d = X.cols();
   if (trials <= 0) trials = 2 + static_cast<int>(std::floor(std::log(static_cast<double>(k))));
   Eigen::MatrixXd centers(k, d);
@@ -66,20 +87,22 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
   }
   double total_weight = 0;
   for (double s : chunk_weight) total_weight += s;
-  Eigen::Index first = sample_by_mass(chunks, chunk_weight, rng.uniform() * total_weight, weighted_mass);
+  const Eigen::Index first = sample_by_mass(chunks, chunk_weight, rng.uniform() * total_weight, weighted_mass);
   centers.row(0) = X.row(first).template cast<double>();
 
   // Running minimum squared distance to the chosen centres, and its weighted potential.
   auto update_closest = [&](Eigen::Index c_index, bool initial) {
-    const Eigen::RowVectorXd center = centers.row(c_index);
+    const Matrix center = centers.row(c_index).template cast<Scalar>();
+    const Vector center_sq = center.rowwise().squaredNorm();
     for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
       double potential = 0;
+      Matrix xb, dist;
       for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
-        const Eigen::VectorXd dist =
-            (X.middleRows(begin, end - begin).template cast<double>().rowwise() - center).rowwise().squaredNorm();
+        block_squared_distances(X, begin, end, center, center_sq, dist, xb);
         for (Eigen::Index r = 0; r < end - begin; ++r) {
           double& cl = closest[static_cast<std::size_t>(begin + r)];
-          cl = initial ? dist(r) : std::min(cl, dist(r));
+          const double dr = static_cast<double>(dist(r, 0));
+          cl = initial ? dr : std::min(cl, dr);
           potential += weight_of(w, begin + r) * cl;
         }
       });
@@ -89,7 +112,6 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
   update_closest(0, true);
 
   auto mass = [&](Eigen::Index i) { return weight_of(w, i) * closest[static_cast<std::size_t>(i)]; };
-  std::vector<Eigen::Index> candidates(static_cast<std::size_t>(trials));
   std::vector<Eigen::VectorXd> chunk_candidate_potential(chunks.size());
   Eigen::MatrixXd candidate_rows(trials, d);
   for (Eigen::Index c_index = 1; c_index < k; ++c_index) {
@@ -101,21 +123,20 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
       if (potential > 0) pick = sample_by_mass(chunks, chunk_potential, r, mass);
       // All mass zero (every point sits on a chosen centre): any point is as good as another.
       if (pick < 0) pick = static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(n)));
-      candidates[static_cast<std::size_t>(t)] = pick;
       candidate_rows.row(t) = X.row(pick).template cast<double>();
     }
+    const Matrix candidates = candidate_rows.cast<Scalar>();
+    const Vector candidates_sq = candidates.rowwise().squaredNorm();
     // Potential of each candidate, chunk by chunk.
     for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
       Eigen::VectorXd pot = Eigen::VectorXd::Zero(trials);
+      Matrix xb, dist;
       for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
-        const Eigen::MatrixXd block = X.middleRows(begin, end - begin).template cast<double>();
-        for (int t = 0; t < trials; ++t) {
-          const Eigen::VectorXd dist = (block.rowwise() - candidate_rows.row(t)).rowwise().squaredNorm();
-          double s = 0;
-          for (Eigen::Index r = 0; r < end - begin; ++r) {
-            s += weight_of(w, begin + r) * std::min(closest[static_cast<std::size_t>(begin + r)], dist(r));
-          }
-          pot(t) += s;
+        block_squared_distances(X, begin, end, candidates, candidates_sq, dist, xb);
+        for (Eigen::Index r = 0; r < end - begin; ++r) {
+          const double cl = closest[static_cast<std::size_t>(begin + r)];
+          const double wr = weight_of(w, begin + r);
+          for (int t = 0; t < trials; ++t) pot(t) += wr * std::min(cl, static_cast<double>(dist(r, t)));
         }
       });
       chunk_candidate_potential[c] = std::move(pot);
