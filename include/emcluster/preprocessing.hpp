@@ -1,0 +1,224 @@
+/// @file preprocessing.hpp
+/// @brief Feature standardization (zero mean, unit variance per column), as scikit-learn's
+/// StandardScaler; the article standardizes its data before clustering.
+///
+/// @code
+/// #include <emcluster/preprocessing.hpp>
+///
+/// Eigen::MatrixXd X = ...;                  // n x d, samples in rows
+/// emcluster::StandardScaler<> scaler;
+/// Eigen::MatrixXd Z = scaler.fit_transform(X);  // every column: mean 0, std 1
+/// Eigen::MatrixXd back = scaler.inverse_transform(Z);  // X again, up to rounding
+/// @endcode
+#pragma once
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "detail/parallel.hpp"
+#include "detail/validation.hpp"
+#include "exceptions.hpp"
+
+namespace emcluster {
+
+/// Standardizes features: z = (x - mean) / scale per column, with the mean and the population
+/// standard deviation (divisor n, as scikit-learn) learnt by fit().
+///
+/// Statistics are accumulated in double whatever Scalar is, by the corrected two-pass
+/// algorithm (mean first, then the squared deviations less the rounding residue of the
+/// deviations' sum), in fixed-size chunks combined in chunk order: the results do not depend
+/// on the thread count or on the storage order of X. Transforms compute in double and round
+/// to Scalar once.
+///
+/// A constant feature, or one whose variance is indistinguishable from rounding error (the
+/// scikit-learn test: var <= n eps var + (n |mean| eps)^2), keeps scale 1, so it is only
+/// centred.
+///
+/// @tparam Scalar `float` or `double`: the scalar type of the transformed data and of the
+///         accessors' vectors.
+///
+/// @code
+/// emcluster::StandardScaler<float> scaler;
+/// scaler.fit(X_train);                      // any Eigen expression, row- or column-major, Map
+/// Eigen::MatrixXf Z = scaler.transform(X_test);
+/// Eigen::VectorXf mu = scaler.mean(), sd = scaler.scale();
+/// @endcode
+///
+/// Errors: std::invalid_argument for empty data, a NaN/Inf (named by row and column) or the
+/// wrong number of columns; emcluster::not_fitted_error for transform before fit. A fit that
+/// throws leaves the scaler as it was.
+template <typename Scalar = double>
+class StandardScaler {
+  static_assert(std::is_same<Scalar, float>::value || std::is_same<Scalar, double>::value,
+                "emcluster::StandardScaler<Scalar>: Scalar must be float or double");
+
+ public:
+  using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< transformed data, n x d
+  using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;               ///< per-feature statistics, d
+
+  /// Parameters fixed at construction.
+  struct Options {
+    bool with_mean = true;  ///< subtract the mean in transform (false: only scale)
+    bool with_std = true;   ///< divide by the standard deviation in transform (false: scale() is all ones)
+  };
+
+  /// A scaler that centres and scales.
+  StandardScaler() = default;
+  /// A scaler with the given options.
+  explicit StandardScaler(Options options) : options_(options) {}
+
+  /// Learns the mean and standard deviation of every column of X (n x d, n >= 1).
+  /// @return *this.
+  template <typename Derived>
+  StandardScaler& fit(const Eigen::MatrixBase<Derived>& X) {
+    detail::check_data("StandardScaler::fit", "X", X);
+    if constexpr (bool(Derived::Flags & Eigen::DirectAccessBit)) {
+      fit_impl(X.derived());
+    } else {
+      // A lazy expression (a product, say) is evaluated once instead of once per block.
+      const typename Derived::PlainObject evaluated = X;
+      fit_impl(evaluated);
+    }
+    return *this;
+  }
+
+  /// Standardizes X with the fitted statistics: (x - mean) / scale per column.
+  template <typename Derived>
+  Matrix transform(const Eigen::MatrixBase<Derived>& X) const {
+    check_new_data("StandardScaler::transform", X);
+    return ((X.template cast<double>().rowwise() - shift_.transpose()).array().rowwise() / divisor_.transpose().array())
+        .matrix()
+        .template cast<Scalar>();
+  }
+
+  /// fit(X) then transform(X).
+  template <typename Derived>
+  Matrix fit_transform(const Eigen::MatrixBase<Derived>& X) {
+    return fit(X).transform(X);
+  }
+
+  /// Undoes transform(): z * scale + mean per column.
+  template <typename Derived>
+  Matrix inverse_transform(const Eigen::MatrixBase<Derived>& Z) const {
+    check_new_data("StandardScaler::inverse_transform", Z);
+    return ((Z.template cast<double>().array().rowwise() * divisor_.transpose().array()).matrix().rowwise() +
+            shift_.transpose())
+        .template cast<Scalar>();
+  }
+
+  /// Per-feature mean of the training data (d entries), whether or not with_mean is set.
+  const Vector& mean() const {
+    detail::check_fitted("StandardScaler::mean", fitted_);
+    return mean_;
+  }
+  /// Per-feature divisor: the population standard deviation, 1 for a (near-)constant
+  /// feature, all ones when with_std is false.
+  const Vector& scale() const {
+    detail::check_fitted("StandardScaler::scale", fitted_);
+    return scale_;
+  }
+  /// Per-feature population variance of the training data (divisor n).
+  const Vector& var() const {
+    detail::check_fitted("StandardScaler::var", fitted_);
+    return var_;
+  }
+  /// Number of samples fit() saw.
+  Eigen::Index n_samples_seen() const {
+    detail::check_fitted("StandardScaler::n_samples_seen", fitted_);
+    return n_samples_;
+  }
+  /// True once fit() has succeeded.
+  bool is_fitted() const { return fitted_; }
+  /// Number of features (columns) fit() saw; 0 before fit.
+  Eigen::Index n_features() const { return fitted_ ? mean_.size() : 0; }
+  /// The options given at construction.
+  const Options& options() const { return options_; }
+
+ private:
+  template <typename Derived>
+  void check_new_data(const char* where, const Eigen::MatrixBase<Derived>& X) const {
+    detail::check_fitted(where, fitted_);
+    detail::check_columns(where, X, mean_.size());
+    detail::check_data(where, "X", X);
+  }
+
+  /// Per-column sums of (x - center) and (x - center)^2 (second only when `squares`), from
+  /// double block copies so that the order of additions (row order within a chunk, chunks in
+  /// order) does not depend on X's storage order or the thread count.
+  struct ColumnSums {
+    Eigen::VectorXd sum, sum_sq;
+  };
+  template <typename Plain>
+  static ColumnSums column_sums(const Plain& X, const Eigen::VectorXd& center, bool squares) {
+    const Eigen::Index d = X.cols();
+    const auto chunks = detail::make_chunks(X.rows(), 2 * static_cast<std::size_t>(d) * sizeof(double));
+    std::vector<ColumnSums> partial(chunks.size());
+    detail::for_each_chunk(chunks, [&](std::size_t c, const detail::Chunk& chunk) {
+      ColumnSums acc{Eigen::VectorXd::Zero(d), Eigen::VectorXd::Zero(d)};
+      Eigen::MatrixXd block;
+      detail::for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
+        block = X.middleRows(begin, end - begin).template cast<double>();
+        for (Eigen::Index j = 0; j < d; ++j) {
+          const double m = center(j);
+          double s = acc.sum(j), q = acc.sum_sq(j);
+          for (Eigen::Index i = 0; i < block.rows(); ++i) {
+            const double v = block(i, j) - m;
+            s += v;
+            if (squares) q += v * v;
+          }
+          acc.sum(j) = s;
+          acc.sum_sq(j) = q;
+        }
+      });
+      partial[c] = std::move(acc);
+    });
+    ColumnSums total{Eigen::VectorXd::Zero(d), Eigen::VectorXd::Zero(d)};
+    for (const auto& p : partial) {  // in chunk order: the same bits for any thread count
+      for (Eigen::Index j = 0; j < d; ++j) {
+        total.sum(j) += p.sum(j);
+        total.sum_sq(j) += p.sum_sq(j);
+      }
+    }
+    return total;
+  }
+
+  template <typename Plain>
+  void fit_impl(const Plain& X) {
+    const Eigen::Index n = X.rows();
+    const Eigen::Index d = X.cols();
+    const double dn = static_cast<double>(n);
+    // Pass 1: the mean. Pass 2: the deviations' squares and their sum (zero but for rounding),
+    // combined by the corrected two-pass formula var = (sum (x-m)^2 - (sum (x-m))^2 / n) / n.
+    const Eigen::VectorXd mean = column_sums(X, Eigen::VectorXd::Zero(d), false).sum / dn;
+    const ColumnSums dev = column_sums(X, mean, true);
+    Eigen::VectorXd var(d), sd(d);
+    const double eps = std::numeric_limits<double>::epsilon();
+    for (Eigen::Index j = 0; j < d; ++j) {
+      var(j) = std::max(0.0, (dev.sum_sq(j) - dev.sum(j) * dev.sum(j) / dn) / dn);
+      // scikit-learn's _is_constant_feature: the variance is within the two-pass error bound.
+      const double bound = dn * eps * var(j) + (dn * mean(j) * eps) * (dn * mean(j) * eps);
+      sd(j) = (var(j) <= bound) ? 1.0 : std::sqrt(var(j));
+    }
+    // Commit only now: a fit that threw above left the previous state untouched.
+    shift_ = options_.with_mean ? mean : Eigen::VectorXd::Zero(d);
+    divisor_ = options_.with_std ? sd : Eigen::VectorXd::Ones(d);
+    mean_ = mean.template cast<Scalar>();
+    var_ = var.template cast<Scalar>();
+    scale_ = divisor_.template cast<Scalar>();
+    n_samples_ = n;
+    fitted_ = true;
+  }
+
+  Options options_;
+  Vector mean_, scale_, var_;        // what the accessors return
+  Eigen::VectorXd shift_, divisor_;  // what transform uses, in double
+  Eigen::Index n_samples_ = 0;
+  bool fitted_ = false;
+};
+
+}  // namespace emcluster
