@@ -164,6 +164,7 @@ void fill_noise(Dataset<Scalar>& out, Eigen::Index row, Eigen::Index noise_count
   }
 }
 
+/// Compile-time check that the generators are instantiated for float or double only.
 template <typename Scalar>
 constexpr void check_dataset_scalar() {
   static_assert(std::is_same<Scalar, float>::value || std::is_same<Scalar, double>::value,
