@@ -1,0 +1,226 @@
+/// @file svg_plot.hpp
+/// @brief A small SVG scatter-plot writer for the examples (not part of the library).
+///
+/// Draws one or more panels side by side on shared, equal-aspect axes: points coloured by
+/// label (grey for label -1, the noise), centres marked with crosses, and Gaussian ellipses
+/// (a centre and a 2 x 2 covariance) at 1 and 2 standard deviations.
+///
+/// @code
+/// svg_plot::Panel panel;
+/// panel.title = "K-means";
+/// panel.points = X;         // n x 2
+/// panel.labels = labels;    // n, -1 drawn grey
+/// panel.centers = centers;  // k x 2, row j drawn in label j's colour
+/// svg_plot::write("out/plot.svg", {panel});
+/// @endcode
+#pragma once
+
+#include <Eigen/Core>
+#include <Eigen/Eigenvalues>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace svg_plot {
+
+/// A Gaussian drawn as its 1- and 2-sigma ellipses in the colour of `label`.
+struct Ellipse {
+  Eigen::Vector2d center = Eigen::Vector2d::Zero();
+  Eigen::Matrix2d covariance = Eigen::Matrix2d::Identity();  ///< symmetric positive semi-definite
+  int label = 0;
+};
+
+/// One scatter plot.
+struct Panel {
+  std::string title;
+  Eigen::MatrixXd points;          ///< n x 2
+  Eigen::VectorXi labels;          ///< n colours; -1 is grey (noise)
+  Eigen::MatrixXd centers;         ///< k x 2 (may be empty); row j is a cross in label j's colour
+  std::vector<Ellipse> ellipses;   ///< may be empty
+};
+
+/// Sizes in pixels.
+struct Style {
+  double panel_size = 460;    ///< width and height of one panel, margins included
+  double margin = 44;         ///< room for the tick labels and the title
+  double point_radius = 2.2;
+  double cross_size = 9;      ///< half the length of a centre's cross
+};
+
+/// The colour of a label: ten distinct colours, repeated; grey for negative labels.
+inline std::string color(int label) {
+  static const char* const palette[] = {"#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1",
+                                        "#edc948", "#76b7b2", "#ff9da7", "#9c755f", "#17becf"};
+  if (label < 0) return "#a0a0a0";
+  return palette[label % 10];
+}
+
+namespace detail {
+
+/// The data window shared by all panels.
+struct Box {
+  double x_min = std::numeric_limits<double>::infinity();
+  double x_max = -std::numeric_limits<double>::infinity();
+  double y_min = std::numeric_limits<double>::infinity();
+  double y_max = -std::numeric_limits<double>::infinity();
+  void add(double x, double y) {
+    x_min = std::min(x_min, x);
+    x_max = std::max(x_max, x);
+    y_min = std::min(y_min, y);
+    y_max = std::max(y_max, y);
+  }
+};
+
+/// A round tick spacing (1, 2 or 5 times a power of ten) giving about five ticks over span.
+inline double tick_step(double span) {
+  const double raw = span / 5.0;
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  const double f = raw / power;
+  return power * (f < 1.5 ? 1.0 : f < 3.5 ? 2.0 : f < 7.5 ? 5.0 : 10.0);
+}
+
+/// A tick label: up to 6 significant digits, no exponent for ordinary magnitudes.
+inline std::string number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
+/// Text with the XML special characters escaped.
+inline std::string escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+inline void check_panel(const Panel& p) {
+  if (p.points.cols() != 2)
+    throw std::invalid_argument("svg_plot: panel '" + p.title + "': points must have 2 columns");
+  if (p.labels.size() != p.points.rows())
+    throw std::invalid_argument("svg_plot: panel '" + p.title + "': " +
+                                std::to_string(p.labels.size()) + " labels for " +
+                                std::to_string(p.points.rows()) + " points");
+  if (p.centers.size() != 0 && p.centers.cols() != 2)
+    throw std::invalid_argument("svg_plot: panel '" + p.title + "': centers must have 2 columns");
+}
+
+}  // namespace detail
+
+/// Writes the panels side by side to an SVG file; throws std::invalid_argument for panels of
+/// the wrong shape and std::runtime_error when the file cannot be written.
+inline void write(const std::string& path, const std::vector<Panel>& panels,
+                  const Style& style = Style()) {
+  detail::Box box;
+  for (const Panel& p : panels) {
+    detail::check_panel(p);
+    for (Eigen::Index i = 0; i < p.points.rows(); ++i) box.add(p.points(i, 0), p.points(i, 1));
+    for (Eigen::Index j = 0; j < p.centers.rows(); ++j) box.add(p.centers(j, 0), p.centers(j, 1));
+  }
+  if (!(box.x_min <= box.x_max)) box = {-1, 1, -1, 1};  // nothing to draw: any window
+
+  // Equal scale on both axes (ellipses keep their shape), the data centred in each panel.
+  const double plot = style.panel_size - 2 * style.margin;
+  const double span = std::max({box.x_max - box.x_min, box.y_max - box.y_min, 1e-12}) * 1.04;
+  const double scale = plot / span;
+  const double cx = 0.5 * (box.x_min + box.x_max), cy = 0.5 * (box.y_min + box.y_max);
+  const double view_x_min = cx - 0.5 * span, view_y_min = cy - 0.5 * span;
+
+  std::ostringstream svg;
+  svg.setf(std::ios::fixed);
+  svg.precision(2);
+  const double width = style.panel_size * static_cast<double>(std::max<std::size_t>(1, panels.size()));
+  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\""
+      << style.panel_size << "\" viewBox=\"0 0 " << width << ' ' << style.panel_size
+      << "\" font-family=\"sans-serif\" font-size=\"11\">\n"
+      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+
+  for (std::size_t k = 0; k < panels.size(); ++k) {
+    const Panel& p = panels[k];
+    const double left = static_cast<double>(k) * style.panel_size + style.margin;
+    const double top = style.margin;
+    auto px = [&](double x) { return left + (x - view_x_min) * scale; };
+    auto py = [&](double y) { return top + plot - (y - view_y_min) * scale; };
+
+    svg << "<g>\n<text x=\"" << left + plot / 2 << "\" y=\"" << top - 14
+        << "\" text-anchor=\"middle\" font-size=\"14\">" << detail::escape(p.title) << "</text>\n";
+    svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << plot << "\" height=\""
+        << plot << "\" fill=\"none\" stroke=\"#444\"/>\n";
+
+    // Ticks on both axes (same step: the scale is shared).
+    const double step = detail::tick_step(span);
+    for (double t = std::ceil(view_x_min / step) * step; t <= view_x_min + span; t += step) {
+      const double v = std::abs(t) < 1e-9 * step ? 0.0 : t;
+      svg << "<line x1=\"" << px(t) << "\" y1=\"" << top + plot << "\" x2=\"" << px(t)
+          << "\" y2=\"" << top + plot + 4 << "\" stroke=\"#444\"/><text x=\"" << px(t)
+          << "\" y=\"" << top + plot + 16 << "\" text-anchor=\"middle\">" << detail::number(v) << "</text>\n";
+    }
+    for (double t = std::ceil(view_y_min / step) * step; t <= view_y_min + span; t += step) {
+      const double v = std::abs(t) < 1e-9 * step ? 0.0 : t;
+      svg << "<line x1=\"" << left - 4 << "\" y1=\"" << py(t) << "\" x2=\"" << left
+          << "\" y2=\"" << py(t) << "\" stroke=\"#444\"/><text x=\"" << left - 6 << "\" y=\""
+          << py(t) + 4 << "\" text-anchor=\"end\">" << detail::number(v) << "</text>\n";
+    }
+
+    for (Eigen::Index i = 0; i < p.points.rows(); ++i) {
+      svg << "<circle cx=\"" << px(p.points(i, 0)) << "\" cy=\"" << py(p.points(i, 1))
+          << "\" r=\"" << style.point_radius << "\" fill=\"" << color(p.labels(i))
+          << "\" fill-opacity=\"0.65\"/>\n";
+    }
+
+    // Ellipses: the axes are the covariance's eigenvectors, the radii r * sqrt(eigenvalue).
+    for (const Ellipse& e : p.ellipses) {
+      const Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(e.covariance);
+      const Eigen::Vector2d lambda = eig.eigenvalues().cwiseMax(0.0);  // ascending
+      const Eigen::Vector2d major = eig.eigenvectors().col(1);
+      // Degrees, negated because the SVG y axis points down.
+      const double angle = -std::atan2(major.y(), major.x()) * 180.0 / 3.14159265358979323846;
+      // A coloured line on a black one, visible over points of the same colour.
+      for (int r = 1; r <= 2; ++r) {
+        for (int layer = 0; layer < 2; ++layer) {
+          svg << "<ellipse cx=\"" << px(e.center.x()) << "\" cy=\"" << py(e.center.y())
+              << "\" rx=\"" << r * std::sqrt(lambda(1)) * scale << "\" ry=\""
+              << r * std::sqrt(lambda(0)) * scale << "\" transform=\"rotate(" << angle << ' '
+              << px(e.center.x()) << ' ' << py(e.center.y()) << ")\" fill=\"none\" stroke=\""
+              << (layer == 0 ? std::string("black") : color(e.label)) << "\" stroke-width=\""
+              << (layer == 0 ? 3.5 : 1.8) << '"' << (r == 2 ? " stroke-dasharray=\"7 4\"" : "")
+              << "/>\n";
+        }
+      }
+    }
+
+    // Centres: a coloured cross on a black one, visible on any background.
+    for (Eigen::Index j = 0; j < p.centers.rows(); ++j) {
+      const double x = px(p.centers(j, 0)), y = py(p.centers(j, 1)), s = style.cross_size;
+      for (int layer = 0; layer < 2; ++layer) {
+        const std::string stroke = layer == 0 ? "black" : color(static_cast<int>(j));
+        const double w = layer == 0 ? 5.0 : 2.5;
+        svg << "<path d=\"M" << x - s << ' ' << y - s << " L" << x + s << ' ' << y + s << " M"
+            << x - s << ' ' << y + s << " L" << x + s << ' ' << y - s << "\" stroke=\"" << stroke
+            << "\" stroke-width=\"" << w << "\"/>\n";
+      }
+    }
+    svg << "</g>\n";
+  }
+  svg << "</svg>\n";
+
+  std::ofstream file(path);
+  file << svg.str();
+  file.close();
+  if (!file) throw std::runtime_error("svg_plot: cannot write " + path);
+}
+
+}  // namespace svg_plot
