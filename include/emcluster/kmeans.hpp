@@ -138,7 +138,7 @@ class KMeans {
   Eigen::VectorXi predict(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("KMeans::predict", X);
     Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
-    detail::lloyd_pass(X, nullptr, prepared_, labels.data(), false);
+    detail::lloyd_pass(X, nullptr, prepared_, labels.data(), false, options_.kernel);
     return labels;
   }
 
@@ -164,7 +164,7 @@ class KMeans {
   double score(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("KMeans::score", X);
     Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
-    return -detail::lloyd_pass(X, nullptr, prepared_, labels.data(), false).inertia;
+    return -detail::lloyd_pass(X, nullptr, prepared_, labels.data(), false, options_.kernel).inertia;
   }
   /// Minus the weighted inertia of X under the fitted centres.
   template <typename Derived, typename WDerived>
@@ -173,7 +173,7 @@ class KMeans {
     detail::check_sample_weight("KMeans::score", sample_weight, X.rows());
     const Eigen::VectorXd w = sample_weight.template cast<double>();
     Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
-    return -detail::lloyd_pass(X, w.data(), prepared_, labels.data(), false).inertia;
+    return -detail::lloyd_pass(X, w.data(), prepared_, labels.data(), false, options_.kernel).inertia;
   }
 
   /// The fitted centres, k x d.
