@@ -680,6 +680,43 @@ TEST_CASE("KMeans: transform, score, predict and fit_predict are consistent", "[
   CHECK(fpw.inertia() == Approx(-fpw.score(X, w)).epsilon(1e-12));
 }
 
+TEST_CASE("KMeans: predict and score on the training data match fit for every kernel, near-ties included",
+          "[kmeans]") {
+  // Bulk data fix the centres; zero-weight rows placed on the bisector of the two centres (to
+  // within ~1e-15) do not move them (tol = 0), but their labels are decided by rounding, which
+  // differs between the direct and the GEMM kernel. predict() must use the fitted kernel.
+  emcluster::detail::Random rng(5);
+  const Eigen::Index nb = 600, nt = 3000, d = 3;
+  Eigen::MatrixXd X = Eigen::MatrixXd::Zero(nb + nt, d);
+  for (Eigen::Index i = 0; i < nb; ++i) {
+    for (Eigen::Index j = 0; j < d; ++j) X(i, j) = rng.normal() + (i % 2 ? 4.0 : -4.0) + static_cast<double>(j);
+  }
+  Eigen::VectorXd w = Eigen::VectorXd::Ones(nb + nt);
+  w.tail(nt).setZero();
+  auto o = explicit_options(X.topRows(2), 0.0);
+  const Eigen::MatrixXd C = KMeans<>(o).fit(X, w).cluster_centers();
+  const Eigen::RowVectorXd mid = (C.row(0) + C.row(1)) / 2, dir = C.row(1) - C.row(0);
+  for (Eigen::Index i = nb; i < nb + nt; ++i) {
+    Eigen::RowVectorXd p = mid;
+    for (Eigen::Index j = 0; j < d; ++j) p(j) += 3 * rng.normal();
+    p -= (p - mid).dot(dir) / dir.squaredNorm() * dir;
+    X.row(i) = p + dir * (rng.uniform(-1, 1) * 1e-15);
+  }
+  std::vector<Eigen::VectorXi> labels;
+  for (AssignKernel kernel : {AssignKernel::direct, AssignKernel::gemm, AssignKernel::automatic}) {
+    INFO("kernel " << static_cast<int>(kernel));
+    o.kernel = kernel;
+    KMeans<> km(o);
+    km.fit(X, w);
+    REQUIRE(km.cluster_centers() == C);  // the zero-weight rows changed nothing
+    CHECK(km.predict(X) == km.labels());
+    CHECK(km.score(X, w) == -km.inertia());
+    labels.push_back(km.labels());
+  }
+  // The premise: the two kernels do break some of these near-ties differently.
+  CHECK((labels[0].array() != labels[1].array()).count() > 0);
+}
+
 TEST_CASE("KMeans: bad options throw std::invalid_argument", "[kmeans][errors]") {
   const Eigen::MatrixXd X = blobs(50, 3, 2, 3.0, 37);
   KMeans<>::Options good;
