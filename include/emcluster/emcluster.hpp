@@ -22,4 +22,4 @@
 #include "metrics.hpp"
 #include "kmeans.hpp"
 #include "minibatch_kmeans.hpp"
-// TODO(gaussian_mixture): #include "gaussian_mixture.hpp" once that header is committed.
+#include "gaussian_mixture.hpp"
