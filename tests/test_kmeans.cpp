@@ -70,6 +70,7 @@ struct Reference {
   bool converged = false;
   int relocations = 0;            // empty clusters re-seeded, over all iterations
   std::vector<double> inertias;   // inertia of every iteration's assignment
+  std::vector<double> shifts;     // total squared centre shift of every iteration
 };
 
 double sq_dist(const Eigen::MatrixXd& X, Eigen::Index i, const Eigen::MatrixXd& C, Eigen::Index j) {
@@ -168,6 +169,7 @@ Reference reference_lloyd(const Eigen::MatrixXd& X, const Eigen::VectorXd& w, Ei
       }
     }
     C = updated;
+    ref.shifts.push_back(shift);
     ref.n_iter = it;
     if (changed == 0 || shift <= tol_abs) {
       ref.converged = true;
@@ -199,11 +201,24 @@ void check_against_reference(const Eigen::MatrixXd& X, const Eigen::VectorXd& w,
                              double tol, AssignKernel kernel, const Reference& ref) {
   auto o = explicit_options(init, tol);
   o.kernel = kernel;
+  std::vector<KMeansIteration> seen;
+  o.callback = [&](const KMeansIteration& it) { seen.push_back(it); };
   KMeans<> km(o);
   if (w.size()) {
     km.fit(X, w);
   } else {
     km.fit(X);
+  }
+  // The whole trajectory, not only the fixed point it ends in: every iteration's inertia and
+  // centre shift (a wrong relocation or update step often converges to the same centres).
+  REQUIRE(seen.size() == ref.inertias.size());
+  for (std::size_t t = 0; t < seen.size(); ++t) {
+    INFO("iteration " << t + 1);
+    CHECK(seen[t].restart == 0);
+    CHECK(seen[t].iteration == static_cast<int>(t) + 1);
+    CHECK(seen[t].inertia == Approx(ref.inertias[t]).epsilon(1e-12));
+    CHECK(std::abs(seen[t].center_shift - ref.shifts[t]) <=
+          1e-10 * std::sqrt(std::max(seen[t].center_shift, ref.shifts[t])) + 1e-20);
   }
   CHECK((km.cluster_centers() - ref.centers).cwiseAbs().maxCoeff() <= 1e-10);
   CHECK((km.labels().array() == ref.labels.array()).all());
