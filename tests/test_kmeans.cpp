@@ -913,8 +913,15 @@ TEST_CASE("KMeans: k-means++ with k = n puts a centre on every point; duplicates
       o.init = init;
       o.n_init = 1;
       o.seed = 59;
+      double first_inertia = -1;
+      o.callback = [&](const KMeansIteration& it) {
+        if (it.iteration == 1) first_inertia = it.inertia;
+      };
       KMeans<> km(o);
       km.fit(X);
+      // Already the initial centres sit on every point (the relocation of empty clusters
+      // would hide duplicated initial centres in the final result).
+      CHECK(first_inertia == 0.0);
       CHECK(km.inertia() == 0.0);
       // Every point is a centre, and every centre a point: labels are a permutation.
       std::vector<int> hits(25, 0);
