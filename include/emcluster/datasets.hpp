@@ -352,8 +352,8 @@ Dataset<Scalar> make_article_data(std::uint64_t seed = 42, double scale = 1.0) {
   }
   if (scale > 1e15) detail::fail("make_article_data", "scale = ", scale, " is too large");
   auto count = [scale](double base) { return static_cast<Eigen::Index>(std::llround(base * scale)); };
-  std::vector<Eigen::VectorXd> means(3, Eigen::VectorXd(2));
-  std::vector<Eigen::VectorXd> variances(3, Eigen::VectorXd(2));
+  std::vector<Eigen::VectorXd> means(3, Eigen::VectorXd::Zero(2));
+  std::vector<Eigen::VectorXd> variances(3, Eigen::VectorXd::Zero(2));
   means[0] << 0.5, 0.5;
   means[1] << 6.0, 1.5;
   means[2] << 1.0, 7.0;
