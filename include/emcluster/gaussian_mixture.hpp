@@ -708,17 +708,10 @@ class GaussianMixture {
     for (int it = 1; it <= o.max_iter; ++it) {
       const double previous = lower_bound;
       // E-step and the M-step's statistics in one pass over the rows.
-      const detail::PreparedMixture<Scalar> pm = detail::prepare_mixture<Scalar>(params, box);
       const Eigen::RowVectorXd reference = params.means.colwise().mean();
-      const detail::MixtureStats stats = detail::accumulate_pass(
-          X, w, o.covariance_type, params.means, reference,
-          [&](std::size_t, Eigen::Index begin, Eigen::Index, const Matrix& xb, Eigen::MatrixXd& resp,
-              Eigen::VectorXd& lse) {
-            detail::EStepWorkspace<Scalar> ws;
-            detail::weighted_log_prob(pm, xb, resp, ws);
-            const Eigen::Index bad = detail::log_prob_to_responsibilities(resp, lse);
-            if (bad >= 0) zero_density_error(where, begin + bad);
-          });
+      Eigen::Index bad = -1;
+      const detail::MixtureStats stats = detail::em_pass(X, w, params, box, reference, bad);
+      if (bad >= 0) zero_density_error(where, bad);
       lower_bound = stats.log_likelihood / stats.weight;
       if (!std::isfinite(lower_bound)) {
         throw numerical_error(detail::message(where, ": the log-likelihood is not finite in iteration ", it,

@@ -552,4 +552,222 @@ MixtureStats accumulate_pass(const Eigen::MatrixBase<Derived>& X, const double* 
   return total;
 }
 
+/// Scratch space of one thread for the fused EM pass (all in double).
+struct EmWorkspace {
+  Eigen::MatrixXd xd;    ///< the block, rows x d
+  Eigen::MatrixXd diff;  ///< block minus a mean (or the tied reference)
+  Eigen::MatrixXd y;     ///< (x - mu) P
+  Eigen::MatrixXd prob;  ///< rows x columns: log-densities, then weighted responsibilities
+  Eigen::ArrayXd top, sum, scale, lse, expo;
+};
+
+/// Feature count up to which second moments are accumulated as vectorised dot products
+/// over the block's rows; above it, one small GEMM per component.
+inline constexpr Eigen::Index kDotMomentsMaxFeatures = 12;
+
+/// y = diff * P for an upper triangular d x d factor P, column by column (every column an
+/// axpy over the block's rows, so small d costs no GEMM set-up).
+inline void upper_triangular_product(const Eigen::MatrixXd& diff, const Eigen::MatrixXd& P, Eigen::MatrixXd& y) {
+  const Eigen::Index d = P.cols();
+  y.resize(diff.rows(), d);
+  if (d > kDotMomentsMaxFeatures) {
+    y.noalias() = diff * P.triangularView<Eigen::Upper>();
+    return;
+  }
+  for (Eigen::Index f = 0; f < d; ++f) {
+    y.col(f) = diff.col(0) * P(0, f);
+    for (Eigen::Index g = 1; g <= f; ++g) y.col(f) += diff.col(g) * P(g, f);
+  }
+}
+
+/// First moments F += D^T r and the lower triangle of S += D^T diag(r) D for a rows x d
+/// block D (vectorised dot products over the rows for small d, one GEMM above).
+template <typename FirstRow>
+inline void add_weighted_moments(const Eigen::MatrixXd& D, const Eigen::ArrayXd& r, FirstRow&& F, Eigen::MatrixXd& S,
+                                 Eigen::MatrixXd& scratch) {
+  const Eigen::Index d = D.cols();
+  scratch = D.array().colwise() * r;
+  F += scratch.colwise().sum();
+  if (d > kDotMomentsMaxFeatures) {
+    S.noalias() += scratch.transpose() * D;
+    return;
+  }
+  for (Eigen::Index a = 0; a < d; ++a) {
+    for (Eigen::Index b = 0; b <= a; ++b) S(a, b) += scratch.col(a).dot(D.col(b));
+  }
+}
+
+/// The hot loop of EM: for every block of rows, the E-step (weighted log-densities in log
+/// space, log-sum-exp, responsibilities) fused with the M-step's sufficient statistics
+/// around the current means, so that each row is read once per iteration and nothing of
+/// size n x k exists. Every operation is a vectorised column operation over the block's
+/// rows. The statistics are exactly those of accumulate_pass (same shifts and reference), so
+/// m_step applies unchanged. Returns the first row whose density is zero under every
+/// component (or -1) through `bad_row`.
+template <typename Derived>
+MixtureStats em_pass(const Eigen::MatrixBase<Derived>& X, const double* w, const MixtureParams& p,
+                     const NoiseBox& box, const Eigen::RowVectorXd& reference, Eigen::Index& bad_row) {
+  const CovarianceType type = p.type;
+  const Eigen::Index n = X.rows(), d = X.cols(), k = p.k();
+  const Eigen::Index cols = k + (box.enabled ? 1 : 0);
+  // Per-component constants: log w_j - d/2 log 2pi + log det P_j.
+  Eigen::VectorXd log_constant(k);
+  for (Eigen::Index j = 0; j < k; ++j) {
+    const Eigen::MatrixXd& P = p.precisions_cholesky[type == CovarianceType::tied ? 0 : static_cast<std::size_t>(j)];
+    double log_det = 0;
+    switch (type) {
+      case CovarianceType::full:
+      case CovarianceType::tied:
+        log_det = P.diagonal().array().log().sum();
+        break;
+      case CovarianceType::diagonal:
+        log_det = P.array().log().sum();
+        break;
+      case CovarianceType::spherical:
+        log_det = static_cast<double>(d) * std::log(P(0, 0));
+        break;
+    }
+    log_constant(j) = std::log(p.weights(j)) - 0.5 * static_cast<double>(d) * kLogTwoPi + log_det;
+  }
+  Eigen::MatrixXd tied_means;  // (mu_j - c) P
+  if (type == CovarianceType::tied) {
+    tied_means = (p.means.rowwise() - reference) * p.precisions_cholesky[0].triangularView<Eigen::Upper>();
+  }
+  const double noise_constant = box.enabled ? std::log(p.noise_weight) + box.log_density : 0.0;
+
+  const auto chunks = make_chunks(n, MixtureStats::bytes(type, k, d));
+  std::vector<MixtureStats> partial(chunks.size());
+  std::vector<Eigen::Index> bad(chunks.size(), -1);
+  for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
+    MixtureStats& s = partial[c];
+    s.reset(type, k, d);
+    EmWorkspace ws;
+    Eigen::MatrixXd scratch;
+    for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
+      if (bad[c] >= 0) return;
+      const Eigen::Index rows = end - begin;
+      ws.xd = X.derived().middleRows(begin, rows).template cast<double>();
+      auto& L = ws.prob;
+      L.resize(rows, cols);
+      // E-step: weighted log-densities, one column per component.
+      switch (type) {
+        case CovarianceType::full:
+          for (Eigen::Index j = 0; j < k; ++j) {
+            ws.diff = ws.xd.rowwise() - p.means.row(j);
+            upper_triangular_product(ws.diff, p.precisions_cholesky[static_cast<std::size_t>(j)], ws.y);
+            ws.scale = ws.y.col(0).array().square();
+            for (Eigen::Index f = 1; f < d; ++f) ws.scale += ws.y.col(f).array().square();
+            L.col(j) = (log_constant(j) - 0.5 * ws.scale).matrix();
+          }
+          break;
+        case CovarianceType::tied:
+          ws.diff = ws.xd.rowwise() - reference;
+          upper_triangular_product(ws.diff, p.precisions_cholesky[0], ws.y);
+          for (Eigen::Index j = 0; j < k; ++j) {
+            L.col(j) = log_constant(j) - 0.5 * (ws.y.rowwise() - tied_means.row(j)).rowwise().squaredNorm().array();
+          }
+          break;
+        case CovarianceType::diagonal:
+          for (Eigen::Index j = 0; j < k; ++j) {
+            const Eigen::MatrixXd& P = p.precisions_cholesky[static_cast<std::size_t>(j)];
+            auto col = L.col(j).array();
+            col.setConstant(log_constant(j));
+            for (Eigen::Index f = 0; f < d; ++f) {
+              col -= 0.5 * ((ws.xd.col(f).array() - p.means(j, f)) * P(f, 0)).square();
+            }
+          }
+          break;
+        case CovarianceType::spherical:
+          for (Eigen::Index j = 0; j < k; ++j) {
+            const double s2 = p.precisions_cholesky[static_cast<std::size_t>(j)](0, 0);
+            ws.scale = Eigen::ArrayXd::Zero(rows);
+            for (Eigen::Index f = 0; f < d; ++f) ws.scale += (ws.xd.col(f).array() - p.means(j, f)).square();
+            L.col(j) = (log_constant(j) - (0.5 * s2 * s2) * ws.scale).matrix();
+          }
+          break;
+      }
+      if (box.enabled) {
+        for (Eigen::Index r = 0; r < rows; ++r) {
+          bool inside = true;
+          for (Eigen::Index f = 0; f < d && inside; ++f) inside = ws.xd(r, f) >= box.low(f) && ws.xd(r, f) <= box.high(f);
+          L(r, k) = inside ? noise_constant : -std::numeric_limits<double>::infinity();
+        }
+      }
+      // Log-sum-exp across the columns, around each row's maximum.
+      ws.top = L.col(0).array();
+      for (Eigen::Index j = 1; j < cols; ++j) ws.top = ws.top.max(L.col(j).array());
+      if (!(ws.top > -std::numeric_limits<double>::infinity()).all() || !ws.top.isFinite().all()) {
+        for (Eigen::Index r = 0; r < rows; ++r) {
+          if (!std::isfinite(ws.top(r))) {
+            bad[c] = begin + r;
+            return;
+          }
+        }
+      }
+      ws.sum = Eigen::ArrayXd::Zero(rows);
+      for (Eigen::Index j = 0; j < cols; ++j) {
+        // exp underflows to exactly zero below kExpUnderflow (Eigen's exp returns a denormal).
+        // Kept as separate statements: a mixed expression makes Eigen fall back to scalar exp.
+        auto col = L.col(j).array();
+        col -= ws.top;
+        ws.expo = col.max(kExpUnderflow).exp();
+        col = (col < kExpUnderflow).select(0.0, ws.expo);
+        ws.sum += col;
+      }
+      ws.lse = ws.top + ws.sum.log();
+      if (w) {
+        const Eigen::Map<const Eigen::ArrayXd> wb(w + begin, rows);
+        ws.scale = wb / ws.sum;
+        s.log_likelihood += (wb * ws.lse).sum();
+        s.weight += wb.sum();
+      } else {
+        ws.scale = ws.sum.inverse();
+        s.log_likelihood += ws.lse.sum();
+        s.weight += static_cast<double>(rows);
+      }
+      for (Eigen::Index j = 0; j < cols; ++j) L.col(j).array() *= ws.scale;
+      // Statistics around the current means (and the reference for tied).
+      for (Eigen::Index j = 0; j < k; ++j) {
+        const Eigen::ArrayXd r = L.col(j).array();
+        s.resp_sum(j) += r.sum();
+        ws.diff = ws.xd.rowwise() - p.means.row(j);
+        switch (type) {
+          case CovarianceType::full:
+            add_weighted_moments(ws.diff, r, s.first.row(j), s.second[static_cast<std::size_t>(j)], scratch);
+            break;
+          case CovarianceType::diagonal:
+          case CovarianceType::spherical:
+            for (Eigen::Index f = 0; f < d; ++f) {
+              ws.expo = r * ws.diff.col(f).array();
+              s.first(j, f) += ws.expo.sum();
+              s.second[0](j, f) += (ws.expo * ws.diff.col(f).array()).sum();
+            }
+            break;
+          case CovarianceType::tied:
+            for (Eigen::Index f = 0; f < d; ++f) s.first(j, f) += (r * ws.diff.col(f).array()).sum();
+            break;
+        }
+      }
+      if (type == CovarianceType::tied) {
+        ws.scale = L.leftCols(k).rowwise().sum().array();
+        ws.diff = ws.xd.rowwise() - reference;
+        Eigen::RowVectorXd unused = Eigen::RowVectorXd::Zero(d);
+        add_weighted_moments(ws.diff, ws.scale, unused, s.second[0], scratch);
+      }
+      if (box.enabled) s.noise_resp_sum += L.col(k).sum();
+    });
+  });
+  bad_row = -1;
+  for (Eigen::Index b : bad) {
+    if (b >= 0) {
+      bad_row = b;
+      break;
+    }
+  }
+  MixtureStats total;
+  total.reset(type, k, d);
+  for (const auto& q : partial) total.add(q);
+  return total;
+}
+
 }  // namespace emcluster::detail
