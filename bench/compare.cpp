@@ -4,8 +4,12 @@
 ///
 ///   emcluster_compare [--quick] [--full] [--reps N] [--budget S] [--dir DIR] [--keep]
 ///                     [--python PATH] [--sklearn-script PATH] [--blas-dir DIR] [--only TEXT]
+///                     [--wait-idle SECONDS] [--retries N]
 ///
 /// --only TEXT keeps the runs whose "workload | task | implementation" contains TEXT.
+/// --wait-idle S waits up to S seconds before every run for other processes to go quiet, and
+/// --retries N reruns up to N times the runs during which other processes used the CPU
+/// (marked * in the table when they stay disturbed).
 /// What it does:
 ///  1. Generates the workloads from fixed seeds (bench/workloads.hpp) and writes each one, its
 ///     starting centres (k random rows), the labels of those centres (for cv::kmeans, which
@@ -30,8 +34,8 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -174,6 +178,8 @@ struct Options {
   bool quick = false, full = false, keep = false;
   long reps = 5;
   double budget = 3.0;
+  double wait_idle = 0.0;  // before a run, wait up to this long for other processes to go quiet
+  int retries = 0;         // rerun a run that other processes disturbed up to this many times
   std::string dir, python = "/usr/bin/python3", sklearn_script = EMCLUSTER_BENCH_SOURCE_DIR "/peer_sklearn.py";
   std::string blas_dir, only;
 };
@@ -200,6 +206,7 @@ struct Run {
   double time = 0, peak_mb = 0, objective = std::numeric_limits<double>::quiet_NaN();
   long iters_run = 0, reps = 0;
   bool iters_known = true;
+  bool busy = false;  // other processes used more than kBusy cores (and 5 clock ticks) during this run
   std::string blas, error;
 
   std::string task_label() const {
@@ -266,6 +273,51 @@ std::string result_line(const std::string& out) {
     if (line.compare(0, 7, "RESULT ") == 0) found = line;
   }
   return found;
+}
+
+/// CPU seconds the whole machine has been busy (all cores, from /proc/stat).
+double machine_busy_seconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  return (user + nice + system + irq + softirq) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+/// CPU seconds used by this process and its waited-for children (the workers).
+double own_cpu_seconds() {
+  double total = 0;
+  for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage u{};
+    getrusage(who, &u);
+    total += static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+             1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  }
+  return total;
+}
+
+/// Measures how much CPU other processes used while the benchmark ran: busy time of the
+/// machine minus our own (driver + workers), as cores on average.
+struct OtherLoad {
+  double wall0 = now_seconds(), busy0 = machine_busy_seconds(), own0 = own_cpu_seconds();
+  double wall() const { return now_seconds() - wall0; }
+  double cpu_seconds() const {
+    return std::max(0.0, (machine_busy_seconds() - busy0) - (own_cpu_seconds() - own0));
+  }
+  double cores() const { return wall() > 0 ? cpu_seconds() / wall() : 0.0; }
+};
+
+/// Other processes using more than this many cores during a run make its time suspect.
+constexpr double kBusy = 0.1;
+
+/// Waits (up to max_seconds) until other processes use less than kBusy cores over a second.
+void wait_until_idle(double max_seconds) {
+  const double start = now_seconds();
+  while (now_seconds() - start < max_seconds) {
+    const OtherLoad others;
+    usleep(1000000);
+    if (others.cores() < kBusy) return;
+  }
 }
 
 // ---- objectives, computed here the same way for every implementation ----
@@ -465,7 +517,9 @@ void execute(Run& r, const Programs& P, const Options& opt, const std::string& d
     l << "=== run " << index << ": " << r.w->label << " | " << r.task_label() << " | " << r.impl_label() << "\n";
   }
   int status = 0;
+  const OtherLoad others;
   const std::string line = result_line(capture(command_for(r, P, opt, dir, out), log, status));
+  r.busy = others.cpu_seconds() > std::max(0.05, kBusy * others.wall());
   if (line.empty()) {
     r.error = "failed (exit status " + std::to_string(status) + "; see " + log + ")";
     return;
@@ -544,6 +598,7 @@ void print_table(const std::vector<Run>& runs) {
     std::snprintf(iters, sizeof(iters), "%ld%s", r.iters_run, r.iters_known ? "" : " (max)");
     std::string time = fmt_time(r.per_iter(), r.task == "e2e");
     if (r.reps > 1) time += " (med " + std::to_string(r.reps) + ")";
+    if (r.busy) time += " *";
     std::printf("| %s | %s | %s | %s | %s | %s | %s | %.0f (%.0f) |\n", r.w->label.c_str(), r.task_label().c_str(),
                 r.impl_label().c_str(), iters, time.c_str(), ratio, obj, r.peak_mb, data_mb(r));
   }
@@ -612,8 +667,7 @@ std::string load_average() {
   double one = 0, five = 0, fifteen = 0;
   in >> one >> five >> fifteen;
   char buf[96];
-  std::snprintf(buf, sizeof(buf), "%.2f %.2f %.2f%s", one, five, fifteen,
-                one > 1.0 ? " (busy: other work competes for the cores, timings are noisy)" : "");
+  std::snprintf(buf, sizeof(buf), "%.2f %.2f %.2f", one, five, fifteen);
   return buf;
 }
 
@@ -675,7 +729,7 @@ void print_environment(const Programs& P, const Options& opt, const std::string&
   } else {
     std::printf("- OpenCV: not built (not found)\n");
   }
-  std::printf("- load average at the start: %s\n", load_average().c_str());
+  std::printf("- load average before the runs: %s\n", load_average().c_str());
   std::printf("- every run: own process, same data and starting point, median of up to %ld fits (%.0f s budget per run)\n",
               opt.reps, opt.budget);
 }
@@ -698,10 +752,13 @@ int driver_main(int argc, char** argv) {
     else if (a == "--sklearn-script") opt.sklearn_script = value();
     else if (a == "--blas-dir") opt.blas_dir = value();
     else if (a == "--only") opt.only = value();
+    else if (a == "--wait-idle") opt.wait_idle = std::stod(value());
+    else if (a == "--retries") opt.retries = std::stoi(value());
     else {
       std::fprintf(stderr,
                    "usage: emcluster_compare [--quick] [--full] [--reps N] [--budget S] [--dir DIR] [--keep]\n"
-                   "                         [--python PATH] [--sklearn-script PATH] [--blas-dir DIR] [--only TEXT]\n");
+                   "                         [--python PATH] [--sklearn-script PATH] [--blas-dir DIR] [--only TEXT]\n"
+                   "                         [--wait-idle SECONDS] [--retries N]\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
@@ -779,8 +836,10 @@ int driver_main(int argc, char** argv) {
     add(w, "e2e", dtype, "", "emcluster");
   }
 
+  const OtherLoad others;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     Run& r = runs[i];
+    wait_until_idle(opt.wait_idle);
     std::fprintf(stderr, "[%zu/%zu] %s | %s | %s ...", i + 1, runs.size(), r.w->label.c_str(), r.task_label().c_str(),
                  r.impl_label().c_str());
     const double t0 = now_seconds();
@@ -793,7 +852,24 @@ int driver_main(int argc, char** argv) {
     if (w.start_seed > 0) std::printf(" %s %d;", w.name.c_str(), w.start_seed);
     else std::printf(" %s none (seed 1 used);", w.name.c_str());
   }
-  std::printf("\n- load average at the end: %s\n", load_average().c_str());
+  // Runs that other processes disturbed: again, when the machine is quiet, keeping a quiet result.
+  for (int attempt = 0; attempt < opt.retries; ++attempt) {
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      if (!runs[i].busy) continue;
+      wait_until_idle(std::max(opt.wait_idle, 10.0));
+      Run again = runs[i];
+      std::fprintf(stderr, "[again %zu] %s | %s | %s ...", i + 1, again.w->label.c_str(), again.task_label().c_str(),
+                   again.impl_label().c_str());
+      execute(again, P, opt, opt.dir, static_cast<int>(i));
+      std::fprintf(stderr, " %s%s\n", again.ok ? fmt_time(again.per_iter(), again.task == "e2e").c_str() : again.error.c_str(),
+                   again.busy ? " (disturbed again)" : "");
+      if (again.ok && !again.busy) runs[i] = again;
+    }
+  }
+  int busy_runs = 0;
+  for (const Run& r : runs) busy_runs += r.busy ? 1 : 0;
+  std::printf("\n- other processes used %.2f cores on average during the runs; %d run(s) marked * had other work above %.1f core\n",
+              others.cores(), busy_runs, kBusy);
   print_table(runs);
   print_targets(runs);
   for (const Run& r : runs) {
