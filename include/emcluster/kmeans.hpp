@@ -137,9 +137,7 @@ class KMeans {
   template <typename Derived>
   Eigen::VectorXi predict(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("KMeans::predict", X);
-    Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
-    detail::lloyd_pass(X, nullptr, prepared_, labels.data(), false, options_.kernel);
-    return labels;
+    return detail::nearest_centers(X, prepared_, options_.kernel);
   }
 
   /// Euclidean distance from every row of X to every centre: an n x k matrix, which the
@@ -147,24 +145,14 @@ class KMeans {
   template <typename Derived>
   Matrix transform(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("KMeans::transform", X);
-    Matrix out(X.rows(), n_clusters());
-    const auto chunks = detail::make_chunks(X.rows(), 0);
-    detail::for_each_chunk(chunks, [&](std::size_t, const detail::Chunk& chunk) {
-      const Eigen::MatrixXd block = X.middleRows(chunk.begin, chunk.size()).template cast<double>();
-      for (Eigen::Index j = 0; j < n_clusters(); ++j) {
-        out.col(j).segment(chunk.begin, chunk.size()) =
-            (block.rowwise() - prepared_.centers_d.row(j)).rowwise().norm().template cast<Scalar>();
-      }
-    });
-    return out;
+    return detail::center_distances(X, prepared_);
   }
 
   /// Minus the inertia of X under the fitted centres (higher is better, as scikit-learn).
   template <typename Derived>
   double score(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("KMeans::score", X);
-    Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
-    return -detail::lloyd_pass(X, nullptr, prepared_, labels.data(), false, options_.kernel).inertia;
+    return -detail::inertia_of(X, nullptr, prepared_, options_.kernel);
   }
   /// Minus the weighted inertia of X under the fitted centres.
   template <typename Derived, typename WDerived>
@@ -172,8 +160,7 @@ class KMeans {
     check_new_data("KMeans::score", X);
     detail::check_sample_weight("KMeans::score", sample_weight, X.rows());
     const Eigen::VectorXd w = sample_weight.template cast<double>();
-    Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
-    return -detail::lloyd_pass(X, w.data(), prepared_, labels.data(), false, options_.kernel).inertia;
+    return -detail::inertia_of(X, w.data(), prepared_, options_.kernel);
   }
 
   /// The fitted centres, k x d.
@@ -216,30 +203,18 @@ class KMeans {
   void check_options(Eigen::Index n, Eigen::Index d) const {
     const char* where = "KMeans::fit";
     const auto& o = options_;
-    if (o.n_clusters < 1) detail::fail(where, "n_clusters = ", o.n_clusters, " must be at least 1");
     if (o.n_init < 0) detail::fail(where, "n_init = ", o.n_init, " must be >= 0 (0 = auto)");
     if (o.max_iter < 1) detail::fail(where, "max_iter = ", o.max_iter, " must be at least 1");
     if (!(o.tol >= 0) || !std::isfinite(o.tol)) detail::fail(where, "tol = ", o.tol, " must be finite and >= 0");
     if (o.n_local_trials < 0) detail::fail(where, "n_local_trials = ", o.n_local_trials, " must be >= 0");
-    if (n < o.n_clusters) {
-      detail::fail(where, "X has ", n, " samples, fewer than n_clusters = ", o.n_clusters);
-    }
-    if (o.init == KMeansInit::explicit_centers) {
-      if (o.initial_centers.rows() != o.n_clusters || o.initial_centers.cols() != d) {
-        detail::fail(where, "initial_centers is ", o.initial_centers.rows(), " x ", o.initial_centers.cols(),
-                     " but must be n_clusters x n_features = ", o.n_clusters, " x ", d);
-      }
-      detail::check_data(where, "initial_centers", o.initial_centers);
-    }
+    detail::check_centers_options(where, o.n_clusters, o.init == KMeansInit::explicit_centers, o.initial_centers, n, d);
   }
 
   template <typename Derived>
   void check_new_data(const char* where, const Eigen::MatrixBase<Derived>& X) const {
     static_assert(std::is_same<typename Derived::Scalar, Scalar>::value,
                   "emcluster::KMeans<Scalar>: X must have the model's scalar type");
-    detail::check_fitted(where, fitted_);
-    detail::check_data(where, "X", X);
-    detail::check_columns(where, X, prepared_.centers.cols());
+    detail::check_new_data(where, fitted_, X, prepared_.centers.cols());
   }
 
   template <typename Derived>

@@ -125,26 +125,19 @@ class MiniBatchKMeans {
   template <typename Derived>
   Eigen::VectorXi predict(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("MiniBatchKMeans::predict", X);
-    Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
-    detail::lloyd_pass(X, nullptr, prepared_, labels.data(), false);
-    return labels;
+    return detail::nearest_centers(X, prepared_, AssignKernel::automatic);
   }
   /// Euclidean distances to every centre (n x k, the caller asked for it).
   template <typename Derived>
   Matrix transform(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("MiniBatchKMeans::transform", X);
-    Matrix out(X.rows(), prepared_.k());
-    for (Eigen::Index j = 0; j < prepared_.k(); ++j) {
-      out.col(j) = (X.template cast<double>().rowwise() - prepared_.centers_d.row(j)).rowwise().norm().template cast<Scalar>();
-    }
-    return out;
+    return detail::center_distances(X, prepared_);
   }
   /// Minus the inertia of X under the centres.
   template <typename Derived>
   double score(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("MiniBatchKMeans::score", X);
-    Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
-    return -detail::lloyd_pass(X, nullptr, prepared_, labels.data(), false).inertia;
+    return -detail::inertia_of(X, nullptr, prepared_, AssignKernel::automatic);
   }
 
   /// The centres, k x d.
@@ -183,7 +176,6 @@ class MiniBatchKMeans {
 
   void check_options(const char* where, Eigen::Index n, Eigen::Index d) const {
     const auto& o = options_;
-    if (o.n_clusters < 1) detail::fail(where, "n_clusters = ", o.n_clusters, " must be at least 1");
     if (o.batch_size < 1) detail::fail(where, "batch_size = ", o.batch_size, " must be at least 1");
     if (o.max_iter < 1) detail::fail(where, "max_iter = ", o.max_iter, " must be at least 1");
     if (o.n_init < 1) detail::fail(where, "n_init = ", o.n_init, " must be at least 1");
@@ -193,23 +185,14 @@ class MiniBatchKMeans {
     }
     if (o.max_no_improvement < 0) detail::fail(where, "max_no_improvement = ", o.max_no_improvement, " must be >= 0");
     if (!(o.tol >= 0) || !std::isfinite(o.tol)) detail::fail(where, "tol = ", o.tol, " must be finite and >= 0");
-    if (n < o.n_clusters) detail::fail(where, "X has ", n, " samples, fewer than n_clusters = ", o.n_clusters);
-    if (o.init == KMeansInit::explicit_centers) {
-      if (o.initial_centers.rows() != o.n_clusters || o.initial_centers.cols() != d) {
-        detail::fail(where, "initial_centers is ", o.initial_centers.rows(), " x ", o.initial_centers.cols(),
-                     " but must be n_clusters x n_features = ", o.n_clusters, " x ", d);
-      }
-      detail::check_data(where, "initial_centers", o.initial_centers);
-    }
+    detail::check_centers_options(where, o.n_clusters, o.init == KMeansInit::explicit_centers, o.initial_centers, n, d);
   }
 
   template <typename Derived>
   void check_new_data(const char* where, const Eigen::MatrixBase<Derived>& X) const {
     static_assert(std::is_same<typename Derived::Scalar, Scalar>::value,
                   "emcluster::MiniBatchKMeans<Scalar>: X must have the model's scalar type");
-    detail::check_fitted(where, fitted_);
-    detail::check_data(where, "X", X);
-    detail::check_columns(where, X, prepared_.d());
+    detail::check_new_data(where, fitted_, X, prepared_.d());
   }
 
   Eigen::Index init_rows(Eigen::Index n) const {

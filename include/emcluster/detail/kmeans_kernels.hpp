@@ -227,6 +227,40 @@ LloydStats lloyd_pass(const Eigen::MatrixBase<Derived>& X, const double* w, cons
   return total;
 }
 
+/// Nearest centre of every row of X (the predict of KMeans and MiniBatchKMeans).
+template <typename Derived, typename Scalar>
+Eigen::VectorXi nearest_centers(const Eigen::MatrixBase<Derived>& X, const PreparedCenters<Scalar>& C,
+                                AssignKernel kernel) {
+  Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
+  lloyd_pass(X, nullptr, C, labels.data(), false, kernel);
+  return labels;
+}
+
+/// Inertia of X (weights w, nullptr = 1) under fixed centres.
+template <typename Derived, typename Scalar>
+double inertia_of(const Eigen::MatrixBase<Derived>& X, const double* w, const PreparedCenters<Scalar>& C,
+                  AssignKernel kernel) {
+  Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
+  return lloyd_pass(X, w, C, labels.data(), false, kernel).inertia;
+}
+
+/// Euclidean distance from every row of X to every centre (n x k), from exact differences
+/// in double, by chunks in parallel.
+template <typename Derived, typename Scalar>
+Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> center_distances(const Eigen::MatrixBase<Derived>& X,
+                                                                       const PreparedCenters<Scalar>& C) {
+  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> out(X.rows(), C.k());
+  const auto chunks = make_chunks(X.rows(), 0);
+  for_each_chunk(chunks, [&](std::size_t, const Chunk& chunk) {
+    const Eigen::MatrixXd block = X.middleRows(chunk.begin, chunk.size()).template cast<double>();
+    for (Eigen::Index j = 0; j < C.k(); ++j) {
+      out.col(j).segment(chunk.begin, chunk.size()) =
+          (block.rowwise() - C.centers_d.row(j)).rowwise().norm().template cast<Scalar>();
+    }
+  });
+  return out;
+}
+
 /// Per-feature variance of X (population, unweighted), averaged over features, computed in
 /// two chunked passes in double. Used to scale the convergence tolerance.
 template <typename Derived>

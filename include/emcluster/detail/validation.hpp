@@ -73,11 +73,35 @@ void check_columns(const char* where, const Eigen::MatrixBase<Derived>& X, Eigen
   }
 }
 
+/// Checks the options KMeans and MiniBatchKMeans share: k >= 1, at least k samples, and
+/// explicit initial centres of shape k x d with finite values.
+template <typename Centers>
+void check_centers_options(const char* where, Eigen::Index k, bool explicit_init, const Centers& initial_centers,
+                           Eigen::Index n, Eigen::Index d) {
+  if (k < 1) fail(where, "n_clusters = ", k, " must be at least 1");
+  if (n < k) fail(where, "X has ", n, " samples, fewer than n_clusters = ", k);
+  if (!explicit_init) return;
+  if (initial_centers.rows() != k || initial_centers.cols() != d) {
+    fail(where, "initial_centers is ", initial_centers.rows(), " x ", initial_centers.cols(),
+         " but must be n_clusters x n_features = ", k, " x ", d);
+  }
+  check_data(where, "initial_centers", initial_centers);
+}
+
 /// Throws not_fitted_error unless fitted.
 inline void check_fitted(const char* where, bool fitted) {
   if (!fitted) {
     throw not_fitted_error(message(where, ": the model is not fitted yet; call fit() first"));
   }
+}
+
+/// The checks every predict-like method makes: fitted, finite non-empty data, the fitted
+/// number of columns.
+template <typename Derived>
+void check_new_data(const char* where, bool fitted, const Eigen::MatrixBase<Derived>& X, Eigen::Index columns) {
+  check_fitted(where, fitted);
+  check_data(where, "X", X);
+  check_columns(where, X, columns);
 }
 
 }  // namespace emcluster::detail
