@@ -190,12 +190,12 @@ class GaussianMixture {
   Matrix predict_proba(const Eigen::MatrixBase<Derived>& X) const {
     const char* where = "GaussianMixture::predict_proba";
     check_new_data(where, X);
-    Matrix out(X.rows(), prepared_.columns());
+    Matrix out(X.rows(), density_.columns());
     for_each_log_prob_block(X, detail::make_chunks(X.rows(), 0),
                             [&](std::size_t, Eigen::Index begin, Eigen::Index end, const Eigen::MatrixXd& lp) {
                               Eigen::MatrixXd resp = lp;
-                              Eigen::VectorXd lse;
-                              const Eigen::Index bad = detail::log_prob_to_responsibilities(resp, lse);
+                              detail::EmWorkspace ws;
+                              const Eigen::Index bad = detail::log_prob_to_responsibilities(resp, ws);
                               if (bad >= 0) zero_density_error(where, begin + bad);
                               out.middleRows(begin, end - begin) = resp.cast<Scalar>();
                             });
@@ -420,12 +420,11 @@ class GaussianMixture {
   void for_each_log_prob_block(const Eigen::MatrixBase<Derived>& X, const std::vector<detail::Chunk>& chunks,
                                Body&& body) const {
     detail::for_each_chunk(chunks, [&](std::size_t c, const detail::Chunk& chunk) {
-      Matrix xb;
-      Eigen::MatrixXd lp;
-      detail::EStepWorkspace<Scalar> ws;
+      Eigen::MatrixXd xd, lp;
+      detail::EmWorkspace ws;
       detail::for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
-        xb = X.derived().middleRows(begin, end - begin);
-        detail::weighted_log_prob(prepared_, xb, lp, ws);
+        xd = X.derived().middleRows(begin, end - begin).template cast<double>();
+        density_.log_prob(xd, lp, ws);
         body(c, begin, end, lp);
       });
     });
@@ -643,8 +642,8 @@ class GaussianMixture {
         const Eigen::RowVectorXd reference = centres.colwise().mean();
         const detail::MixtureStats stats = detail::accumulate_pass(
             X, w, type, centres, reference,
-            [&](std::size_t c, Eigen::Index begin, Eigen::Index end, const auto&, Eigen::MatrixXd& resp,
-                Eigen::VectorXd&) {
+            [&](std::size_t c, Eigen::Index begin, Eigen::Index end, const Eigen::MatrixXd&, Eigen::MatrixXd& resp,
+                Eigen::VectorXd&, detail::EmWorkspace&) {
               detail::Random& g = streams[c];
               resp.resize(end - begin, k);
               for (Eigen::Index i = 0; i < end - begin; ++i) {
@@ -663,7 +662,8 @@ class GaussianMixture {
     const Eigen::RowVectorXd reference = centres.colwise().mean();
     const detail::MixtureStats stats = detail::accumulate_pass(
         X, w, type, centres, reference,
-        [&](std::size_t, Eigen::Index begin, Eigen::Index end, const auto&, Eigen::MatrixXd& resp, Eigen::VectorXd&) {
+        [&](std::size_t, Eigen::Index begin, Eigen::Index end, const Eigen::MatrixXd&, Eigen::MatrixXd& resp,
+            Eigen::VectorXd&, detail::EmWorkspace&) {
           resp.setZero(end - begin, k);
           for (Eigen::Index i = begin; i < end; ++i) resp(i - begin, labels(i)) = 1.0;
         });
@@ -708,9 +708,9 @@ class GaussianMixture {
     for (int it = 1; it <= o.max_iter; ++it) {
       const double previous = lower_bound;
       // E-step and the M-step's statistics in one pass over the rows.
-      const Eigen::RowVectorXd reference = params.means.colwise().mean();
+      const detail::MixtureDensity density(params, box);
       Eigen::Index bad = -1;
-      const detail::MixtureStats stats = detail::em_pass(X, w, params, box, reference, bad);
+      const detail::MixtureStats stats = detail::em_pass(X, w, density, bad);
       if (bad >= 0) zero_density_error(where, bad);
       lower_bound = stats.log_likelihood / stats.weight;
       if (!std::isfinite(lower_bound)) {
@@ -718,7 +718,7 @@ class GaussianMixture {
                                               "; standardise the features or increase reg_covar"));
       }
       // M-step: new parameters from the combined statistics (throws if a covariance fails).
-      params = detail::m_step(stats, params.means, reference, o.covariance_type, o.reg_covar, box.enabled, where);
+      params = detail::m_step(stats, params.means, density.reference, o.covariance_type, o.reg_covar, box.enabled, where);
       const double change = lower_bound - previous;
       run.n_iter = it;
       run.lower_bound = lower_bound;
@@ -752,13 +752,13 @@ class GaussianMixture {
       Run run = em(X, w, std::move(start), box, warm ? lower_bound_ : -std::numeric_limits<double>::infinity(), r);
       if (r == 0 || run.lower_bound > best.lower_bound) best = std::move(run);
     }
-    detail::PreparedMixture<Scalar> prepared = detail::prepare_mixture<Scalar>(best.params, box);
+    detail::MixtureDensity density(best.params, box);
     Vector weights = best.params.weights.template cast<Scalar>();
     Matrix means = best.params.means.template cast<Scalar>();
     // Commit: nothing above touched the model, so a throw leaves it as it was.
     params_ = std::move(best.params);
     box_ = box;
-    prepared_ = std::move(prepared);
+    density_ = std::move(density);
     weights_ = std::move(weights);
     means_ = std::move(means);
     lower_bound_ = best.lower_bound;
@@ -771,7 +771,7 @@ class GaussianMixture {
   Options options_;
   detail::MixtureParams params_;
   detail::NoiseBox box_;
-  detail::PreparedMixture<Scalar> prepared_;
+  detail::MixtureDensity density_;
   Vector weights_;
   Matrix means_;
   double lower_bound_ = -std::numeric_limits<double>::infinity();

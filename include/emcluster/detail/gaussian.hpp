@@ -167,173 +167,6 @@ inline Eigen::MatrixXd precision_cholesky_from_precision(const Eigen::MatrixXd& 
   return precision.array().sqrt().matrix();
 }
 
-/// The parameters prepared for the E-step in the data's scalar type: means, precision
-/// factors and the per-component log normalising constants (in double).
-template <typename Scalar>
-struct PreparedMixture {
-  using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
-  using RowVector = Eigen::Matrix<Scalar, 1, Eigen::Dynamic>;
-
-  CovarianceType type = CovarianceType::full;
-  Matrix means;                  ///< k x d
-  std::vector<Matrix> factors;   ///< full: k upper triangular d x d; tied: one
-  Matrix scales;                 ///< diagonal: k x d precision factors; spherical: k x 1
-  RowVector reference;           ///< tied: c, the mean of the component means
-  Matrix shifted_means;          ///< tied: (mu_k - c) P, k x d
-  Eigen::VectorXd log_constant;  ///< log w_k - d/2 log 2pi + log det P_k
-  bool noise = false;
-  double noise_log_constant = 0;  ///< log w_noise - log volume
-  Eigen::RowVectorXd noise_low, noise_high;
-
-  Eigen::Index k() const { return means.rows(); }
-  Eigen::Index d() const { return means.cols(); }
-  /// Columns of a block's log-density matrix: k, plus one for noise.
-  Eigen::Index columns() const { return k() + (noise ? 1 : 0); }
-};
-
-/// Prepares parameters for the E-step.
-template <typename Scalar>
-PreparedMixture<Scalar> prepare_mixture(const MixtureParams& p, const NoiseBox& box) {
-  PreparedMixture<Scalar> pm;
-  const Eigen::Index k = p.k(), d = p.d();
-  pm.type = p.type;
-  pm.means = p.means.cast<Scalar>();
-  pm.log_constant.resize(k);
-  const double base = -0.5 * static_cast<double>(d) * kLogTwoPi;
-  for (Eigen::Index j = 0; j < k; ++j) {
-    double log_det = 0;  // log det P = sum log diag(P), from the factor itself: no determinant
-    switch (p.type) {
-      case CovarianceType::full:
-        log_det = p.precisions_cholesky[static_cast<std::size_t>(j)].diagonal().array().log().sum();
-        break;
-      case CovarianceType::tied:
-        log_det = p.precisions_cholesky[0].diagonal().array().log().sum();
-        break;
-      case CovarianceType::diagonal:
-        log_det = p.precisions_cholesky[static_cast<std::size_t>(j)].array().log().sum();
-        break;
-      case CovarianceType::spherical:
-        log_det = static_cast<double>(d) * std::log(p.precisions_cholesky[static_cast<std::size_t>(j)](0, 0));
-        break;
-    }
-    pm.log_constant(j) = std::log(p.weights(j)) + base + log_det;
-  }
-  switch (p.type) {
-    case CovarianceType::full:
-      for (const auto& f : p.precisions_cholesky) pm.factors.push_back(f.cast<Scalar>());
-      break;
-    case CovarianceType::tied: {
-      // Centre the data on c before the product: (x - c) P - (mu_k - c) P loses only what the
-      // spread of the means (not the data's offset from the origin) costs.
-      const Eigen::RowVectorXd c = p.means.colwise().mean();
-      pm.reference = c.cast<Scalar>();
-      pm.factors.push_back(p.precisions_cholesky[0].cast<Scalar>());
-      const Eigen::MatrixXd centred = p.means.rowwise() - c;
-      pm.shifted_means = (centred * p.precisions_cholesky[0].triangularView<Eigen::Upper>()).cast<Scalar>();
-      break;
-    }
-    case CovarianceType::diagonal:
-      pm.scales.resize(k, d);
-      for (Eigen::Index j = 0; j < k; ++j) {
-        pm.scales.row(j) = p.precisions_cholesky[static_cast<std::size_t>(j)].col(0).transpose().cast<Scalar>();
-      }
-      break;
-    case CovarianceType::spherical:
-      pm.scales.resize(k, 1);
-      for (Eigen::Index j = 0; j < k; ++j) pm.scales(j, 0) = static_cast<Scalar>(p.precisions_cholesky[static_cast<std::size_t>(j)](0, 0));
-      break;
-  }
-  if (box.enabled) {
-    pm.noise = true;
-    pm.noise_log_constant = std::log(p.noise_weight) + box.log_density;
-    pm.noise_low = box.low.transpose();
-    pm.noise_high = box.high.transpose();
-  }
-  return pm;
-}
-
-/// Scratch space of one thread for the E-step of one block.
-template <typename Scalar>
-struct EStepWorkspace {
-  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> diff;  ///< block minus a mean
-  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> y;     ///< (x - mu) P
-};
-
-/// Weighted log-densities of a block: out(i, j) = log w_j + log N(x_i | mu_j, Sigma_j), and
-/// the noise column log w_0 - log volume (minus infinity outside the box) last. With P the
-/// precision Cholesky factor,
-///     log N(x) = -d/2 log 2pi + sum log diag(P) - 1/2 ||(x - mu)^T P||^2,
-/// where (x - mu) P is one product per component for the whole block (a GEMM with a
-/// triangular right-hand side). The data are centred on the mean before the product, so the
-/// result does not lose digits to the data's distance from the origin; the squared norms are
-/// summed in double.
-template <typename Scalar, typename Block>
-void weighted_log_prob(const PreparedMixture<Scalar>& pm, const Block& xb, Eigen::MatrixXd& out,
-                       EStepWorkspace<Scalar>& ws) {
-  const Eigen::Index rows = xb.rows(), k = pm.k();
-  out.resize(rows, pm.columns());
-  switch (pm.type) {
-    case CovarianceType::full:
-      for (Eigen::Index j = 0; j < k; ++j) {
-        ws.diff = xb.rowwise() - pm.means.row(j);
-        ws.y.noalias() = ws.diff * pm.factors[static_cast<std::size_t>(j)].template triangularView<Eigen::Upper>();
-        out.col(j) = pm.log_constant(j) - 0.5 * ws.y.template cast<double>().rowwise().squaredNorm().array();
-      }
-      break;
-    case CovarianceType::tied:
-      ws.diff = xb.rowwise() - pm.reference;
-      ws.y.noalias() = ws.diff * pm.factors[0].template triangularView<Eigen::Upper>();
-      for (Eigen::Index j = 0; j < k; ++j) {
-        out.col(j) = pm.log_constant(j) -
-                     0.5 * (ws.y.rowwise() - pm.shifted_means.row(j)).template cast<double>().rowwise().squaredNorm().array();
-      }
-      break;
-    case CovarianceType::diagonal:
-      for (Eigen::Index j = 0; j < k; ++j) {
-        ws.diff = (xb.rowwise() - pm.means.row(j)).array().rowwise() * pm.scales.row(j).array();
-        out.col(j) = pm.log_constant(j) - 0.5 * ws.diff.template cast<double>().rowwise().squaredNorm().array();
-      }
-      break;
-    case CovarianceType::spherical:
-      for (Eigen::Index j = 0; j < k; ++j) {
-        ws.diff = xb.rowwise() - pm.means.row(j);
-        const double s = static_cast<double>(pm.scales(j, 0));
-        out.col(j) = pm.log_constant(j) - (0.5 * s * s) * ws.diff.template cast<double>().rowwise().squaredNorm().array();
-      }
-      break;
-  }
-  if (pm.noise) {
-    for (Eigen::Index i = 0; i < rows; ++i) {
-      bool inside = true;
-      for (Eigen::Index f = 0; f < xb.cols() && inside; ++f) {
-        const double v = static_cast<double>(xb(i, f));
-        inside = v >= pm.noise_low(f) && v <= pm.noise_high(f);
-      }
-      out(i, k) = inside ? pm.noise_log_constant : -std::numeric_limits<double>::infinity();
-    }
-  }
-}
-
-/// Turns a block of weighted log-densities into responsibilities in place and writes the
-/// per-row log-likelihood log sum_j exp(out(i, j)) (log-sum-exp around the row maximum).
-/// Returns the first row whose density is zero under every component (or not finite), -1 if
-/// none.
-inline Eigen::Index log_prob_to_responsibilities(Eigen::MatrixXd& out, Eigen::VectorXd& lse) {
-  const Eigen::Index rows = out.rows();
-  lse = out.rowwise().maxCoeff();
-  for (Eigen::Index i = 0; i < rows; ++i) {
-    if (!std::isfinite(lse(i))) return i;
-  }
-  out.colwise() -= lse;
-  // Eigen's vectorised exp clamps its argument near -709 and returns a tiny denormal for
-  // exp(-inf); a probability that underflows a double is exactly zero here.
-  out = (out.array() > kExpUnderflow).select(out.array().exp(), 0.0).matrix();
-  const Eigen::VectorXd sums = out.rowwise().sum();
-  lse.array() += sums.array().log();
-  out.array().colwise() /= sums.array();
-  return -1;
-}
-
 /// Sufficient statistics of one chunk (and, combined, of all rows), in double.
 ///
 /// Around fixed shifts s_j (the means of the current parameters): N_j = sum w r_ij,
@@ -399,36 +232,85 @@ struct MixtureStats {
   }
 };
 
+/// Scratch space of one thread for the fused EM pass (all in double).
+struct EmWorkspace {
+  Eigen::MatrixXd xd;    ///< the block, rows x d
+  Eigen::MatrixXd diff;  ///< block minus a mean (or the tied reference)
+  Eigen::MatrixXd y;     ///< (x - mu) P
+  Eigen::MatrixXd prob;  ///< rows x columns: log-densities, then weighted responsibilities
+  Eigen::ArrayXd top, sum, scale, lse, expo;
+};
+
+/// Feature count up to which second moments are accumulated as vectorised dot products
+/// over the block's rows; above it, one small GEMM per component.
+inline constexpr Eigen::Index kDotMomentsMaxFeatures = 12;
+
+/// y = diff * P for an upper triangular d x d factor P, column by column (every column an
+/// axpy over the block's rows, so small d costs no GEMM set-up).
+inline void upper_triangular_product(const Eigen::MatrixXd& diff, const Eigen::MatrixXd& P, Eigen::MatrixXd& y) {
+  const Eigen::Index d = P.cols();
+  y.resize(diff.rows(), d);
+  if (d > kDotMomentsMaxFeatures) {
+    y.noalias() = diff * P.triangularView<Eigen::Upper>();
+    return;
+  }
+  for (Eigen::Index f = 0; f < d; ++f) {
+    y.col(f) = diff.col(0) * P(0, f);
+    for (Eigen::Index g = 1; g <= f; ++g) y.col(f) += diff.col(g) * P(g, f);
+  }
+}
+
+/// First moments F += D^T r and the lower triangle of S += D^T diag(r) D for a rows x d
+/// block D (vectorised dot products over the rows for small d, one GEMM above).
+template <typename FirstRow>
+inline void add_weighted_moments(const Eigen::MatrixXd& D, const Eigen::ArrayXd& r, FirstRow&& F, Eigen::MatrixXd& S,
+                                 Eigen::MatrixXd& scratch) {
+  const Eigen::Index d = D.cols();
+  scratch = D.array().colwise() * r;
+  F += scratch.colwise().sum();
+  if (d > kDotMomentsMaxFeatures) {
+    S.noalias() += scratch.transpose() * D;
+    return;
+  }
+  for (Eigen::Index a = 0; a < d; ++a) {
+    for (Eigen::Index b = 0; b <= a; ++b) S(a, b) += scratch.col(a).dot(D.col(b));
+  }
+}
+
 /// Adds one block to the statistics. xd: the block in double (rows x d); resp: rows x k (or
-/// k + 1 with a noise column), already multiplied by the sample weights; shifts: k x d;
-/// reference: c for `tied`. `diff` is scratch.
+/// k + 1 with a noise column), already multiplied by the sample weights; shifts: k x d (the
+/// current means); reference: c for `tied`.
 inline void accumulate_block(const Eigen::MatrixXd& xd, const Eigen::MatrixXd& resp, const Eigen::MatrixXd& shifts,
                              const Eigen::RowVectorXd& reference, CovarianceType type, MixtureStats& s,
-                             Eigen::MatrixXd& diff) {
-  const Eigen::Index k = shifts.rows();
+                             EmWorkspace& ws, Eigen::MatrixXd& scratch) {
+  const Eigen::Index k = shifts.rows(), d = shifts.cols();
   for (Eigen::Index j = 0; j < k; ++j) {
-    const auto r = resp.col(j);
+    const Eigen::ArrayXd r = resp.col(j).array();
     s.resp_sum(j) += r.sum();
-    diff = xd.rowwise() - shifts.row(j);
-    s.first.row(j).noalias() += r.transpose() * diff;
+    ws.diff = xd.rowwise() - shifts.row(j);
     switch (type) {
       case CovarianceType::full:
-        // S_j += D^T diag(r) D as a symmetric rank update (lower triangle) of sqrt(r) D.
-        diff.array().colwise() *= r.array().sqrt();
-        s.second[static_cast<std::size_t>(j)].selfadjointView<Eigen::Lower>().rankUpdate(diff.transpose());
+        add_weighted_moments(ws.diff, r, s.first.row(j), s.second[static_cast<std::size_t>(j)], scratch);
         break;
       case CovarianceType::diagonal:
       case CovarianceType::spherical:
-        s.second[0].row(j).noalias() += r.transpose() * diff.cwiseAbs2();
+        for (Eigen::Index f = 0; f < d; ++f) {
+          ws.expo = r * ws.diff.col(f).array();
+          s.first(j, f) += ws.expo.sum();
+          s.second[0](j, f) += (ws.expo * ws.diff.col(f).array()).sum();
+        }
         break;
       case CovarianceType::tied:
+        for (Eigen::Index f = 0; f < d; ++f) s.first(j, f) += (r * ws.diff.col(f).array()).sum();
         break;
     }
   }
   if (type == CovarianceType::tied) {
-    diff = xd.rowwise() - reference;
-    diff.array().colwise() *= resp.leftCols(k).rowwise().sum().array().sqrt();
-    s.second[0].selfadjointView<Eigen::Lower>().rankUpdate(diff.transpose());
+    // T += (x - c)^T diag(g) (x - c), g the row's total Gaussian responsibility.
+    ws.scale = resp.leftCols(k).rowwise().sum().array();
+    ws.diff = xd.rowwise() - reference;
+    Eigen::RowVectorXd unused = Eigen::RowVectorXd::Zero(d);
+    add_weighted_moments(ws.diff, ws.scale, unused, s.second[0], scratch);
   }
   if (resp.cols() > k) s.noise_resp_sum += resp.col(k).sum();
 }
@@ -512,38 +394,36 @@ inline MixtureParams m_step(const MixtureStats& s, const Eigen::MatrixXd& shifts
 }
 
 /// One pass over the rows accumulating MixtureStats around `shifts` (and `reference` for
-/// tied). `fill(chunk, begin, end, xb, resp, lse)` writes the block's responsibilities (rows x
+/// tied). `fill(chunk, begin, end, xd, resp, lse, ws)` writes the block's responsibilities (rows x
 /// columns, unweighted) and, optionally, the per-row log-likelihood (leave lse empty when there
 /// is none). Chunks are combined in chunk order: the result does not depend on the threads.
 template <typename Derived, typename Fill>
 MixtureStats accumulate_pass(const Eigen::MatrixBase<Derived>& X, const double* w, CovarianceType type,
                              const Eigen::MatrixXd& shifts, const Eigen::RowVectorXd& reference, Fill&& fill) {
-  using Scalar = typename Derived::Scalar;
   const Eigen::Index n = X.rows(), d = X.cols(), k = shifts.rows();
   const auto chunks = make_chunks(n, MixtureStats::bytes(type, k, d));
   std::vector<MixtureStats> partial(chunks.size());
   for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
     MixtureStats& s = partial[c];
     s.reset(type, k, d);
-    Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> xb;
-    Eigen::MatrixXd xd, resp, diff;
+    Eigen::MatrixXd xd, resp, scratch;
     Eigen::VectorXd lse;
+    EmWorkspace ws;
     for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
       const Eigen::Index rows = end - begin;
-      xb = X.derived().middleRows(begin, rows);
+      xd = X.derived().middleRows(begin, rows).template cast<double>();
       lse.resize(0);
-      fill(c, begin, end, xb, resp, lse);
+      fill(c, begin, end, xd, resp, lse, ws);
       if (w) {
         const Eigen::Map<const Eigen::VectorXd> wb(w + begin, rows);
-        resp.array().colwise() *= wb.array();
+        for (Eigen::Index j = 0; j < resp.cols(); ++j) resp.col(j).array() *= wb.array();
         if (lse.size() == rows) s.log_likelihood += wb.dot(lse);
         s.weight += wb.sum();
       } else {
         if (lse.size() == rows) s.log_likelihood += lse.sum();
         s.weight += static_cast<double>(rows);
       }
-      xd = xb.template cast<double>();
-      accumulate_block(xd, resp, shifts, reference, type, s, diff);
+      accumulate_block(xd, resp, shifts, reference, type, s, ws, scratch);
     });
   });
   MixtureStats total;
@@ -552,211 +432,160 @@ MixtureStats accumulate_pass(const Eigen::MatrixBase<Derived>& X, const double* 
   return total;
 }
 
-/// Scratch space of one thread for the fused EM pass (all in double).
-struct EmWorkspace {
-  Eigen::MatrixXd xd;    ///< the block, rows x d
-  Eigen::MatrixXd diff;  ///< block minus a mean (or the tied reference)
-  Eigen::MatrixXd y;     ///< (x - mu) P
-  Eigen::MatrixXd prob;  ///< rows x columns: log-densities, then weighted responsibilities
-  Eigen::ArrayXd top, sum, scale, lse, expo;
-};
+/// Everything the E-step needs from a mixture, in double: the parameters, the box of the
+/// noise component, and the per-component constants. Copyable (holds its own parameters).
+struct MixtureDensity {
+  MixtureParams params;
+  NoiseBox box;
+  Eigen::VectorXd log_constant;  ///< log w_j - d/2 log 2pi + log det P_j (no determinant: sum log diag P)
+  Eigen::RowVectorXd reference;  ///< c, the mean of the component means (the tied centring point)
+  Eigen::MatrixXd tied_means;    ///< tied: (mu_j - c) P
+  double noise_constant = 0;     ///< log w_noise - log volume
 
-/// Feature count up to which second moments are accumulated as vectorised dot products
-/// over the block's rows; above it, one small GEMM per component.
-inline constexpr Eigen::Index kDotMomentsMaxFeatures = 12;
-
-/// y = diff * P for an upper triangular d x d factor P, column by column (every column an
-/// axpy over the block's rows, so small d costs no GEMM set-up).
-inline void upper_triangular_product(const Eigen::MatrixXd& diff, const Eigen::MatrixXd& P, Eigen::MatrixXd& y) {
-  const Eigen::Index d = P.cols();
-  y.resize(diff.rows(), d);
-  if (d > kDotMomentsMaxFeatures) {
-    y.noalias() = diff * P.triangularView<Eigen::Upper>();
-    return;
-  }
-  for (Eigen::Index f = 0; f < d; ++f) {
-    y.col(f) = diff.col(0) * P(0, f);
-    for (Eigen::Index g = 1; g <= f; ++g) y.col(f) += diff.col(g) * P(g, f);
-  }
-}
-
-/// First moments F += D^T r and the lower triangle of S += D^T diag(r) D for a rows x d
-/// block D (vectorised dot products over the rows for small d, one GEMM above).
-template <typename FirstRow>
-inline void add_weighted_moments(const Eigen::MatrixXd& D, const Eigen::ArrayXd& r, FirstRow&& F, Eigen::MatrixXd& S,
-                                 Eigen::MatrixXd& scratch) {
-  const Eigen::Index d = D.cols();
-  scratch = D.array().colwise() * r;
-  F += scratch.colwise().sum();
-  if (d > kDotMomentsMaxFeatures) {
-    S.noalias() += scratch.transpose() * D;
-    return;
-  }
-  for (Eigen::Index a = 0; a < d; ++a) {
-    for (Eigen::Index b = 0; b <= a; ++b) S(a, b) += scratch.col(a).dot(D.col(b));
-  }
-}
-
-/// The hot loop of EM: for every block of rows, the E-step (weighted log-densities in log
-/// space, log-sum-exp, responsibilities) fused with the M-step's sufficient statistics
-/// around the current means, so that each row is read once per iteration and nothing of
-/// size n x k exists. Every operation is a vectorised column operation over the block's
-/// rows. The statistics are exactly those of accumulate_pass (same shifts and reference), so
-/// m_step applies unchanged. Returns the first row whose density is zero under every
-/// component (or -1) through `bad_row`.
-template <typename Derived>
-MixtureStats em_pass(const Eigen::MatrixBase<Derived>& X, const double* w, const MixtureParams& p,
-                     const NoiseBox& box, const Eigen::RowVectorXd& reference, Eigen::Index& bad_row) {
-  const CovarianceType type = p.type;
-  const Eigen::Index n = X.rows(), d = X.cols(), k = p.k();
-  const Eigen::Index cols = k + (box.enabled ? 1 : 0);
-  // Per-component constants: log w_j - d/2 log 2pi + log det P_j.
-  Eigen::VectorXd log_constant(k);
-  for (Eigen::Index j = 0; j < k; ++j) {
-    const Eigen::MatrixXd& P = p.precisions_cholesky[type == CovarianceType::tied ? 0 : static_cast<std::size_t>(j)];
-    double log_det = 0;
-    switch (type) {
-      case CovarianceType::full:
-      case CovarianceType::tied:
-        log_det = P.diagonal().array().log().sum();
-        break;
-      case CovarianceType::diagonal:
-        log_det = P.array().log().sum();
-        break;
-      case CovarianceType::spherical:
-        log_det = static_cast<double>(d) * std::log(P(0, 0));
-        break;
-    }
-    log_constant(j) = std::log(p.weights(j)) - 0.5 * static_cast<double>(d) * kLogTwoPi + log_det;
-  }
-  Eigen::MatrixXd tied_means;  // (mu_j - c) P
-  if (type == CovarianceType::tied) {
-    tied_means = (p.means.rowwise() - reference) * p.precisions_cholesky[0].triangularView<Eigen::Upper>();
-  }
-  const double noise_constant = box.enabled ? std::log(p.noise_weight) + box.log_density : 0.0;
-
-  const auto chunks = make_chunks(n, MixtureStats::bytes(type, k, d));
-  std::vector<MixtureStats> partial(chunks.size());
-  std::vector<Eigen::Index> bad(chunks.size(), -1);
-  for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
-    MixtureStats& s = partial[c];
-    s.reset(type, k, d);
-    EmWorkspace ws;
-    Eigen::MatrixXd scratch;
-    for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
-      if (bad[c] >= 0) return;
-      const Eigen::Index rows = end - begin;
-      ws.xd = X.derived().middleRows(begin, rows).template cast<double>();
-      auto& L = ws.prob;
-      L.resize(rows, cols);
-      // E-step: weighted log-densities, one column per component.
+  MixtureDensity() = default;
+  MixtureDensity(MixtureParams p, const NoiseBox& b) : params(std::move(p)), box(b) {
+    const CovarianceType type = params.type;
+    const Eigen::Index k = params.k(), d = params.d();
+    log_constant.resize(k);
+    for (Eigen::Index j = 0; j < k; ++j) {
+      const Eigen::MatrixXd& P = factor(j);
+      double log_det = 0;
       switch (type) {
         case CovarianceType::full:
-          for (Eigen::Index j = 0; j < k; ++j) {
-            ws.diff = ws.xd.rowwise() - p.means.row(j);
-            upper_triangular_product(ws.diff, p.precisions_cholesky[static_cast<std::size_t>(j)], ws.y);
-            ws.scale = ws.y.col(0).array().square();
-            for (Eigen::Index f = 1; f < d; ++f) ws.scale += ws.y.col(f).array().square();
-            L.col(j) = (log_constant(j) - 0.5 * ws.scale).matrix();
-          }
-          break;
         case CovarianceType::tied:
-          ws.diff = ws.xd.rowwise() - reference;
-          upper_triangular_product(ws.diff, p.precisions_cholesky[0], ws.y);
-          for (Eigen::Index j = 0; j < k; ++j) {
-            L.col(j) = log_constant(j) - 0.5 * (ws.y.rowwise() - tied_means.row(j)).rowwise().squaredNorm().array();
-          }
+          log_det = P.diagonal().array().log().sum();
           break;
         case CovarianceType::diagonal:
-          for (Eigen::Index j = 0; j < k; ++j) {
-            const Eigen::MatrixXd& P = p.precisions_cholesky[static_cast<std::size_t>(j)];
-            auto col = L.col(j).array();
-            col.setConstant(log_constant(j));
-            for (Eigen::Index f = 0; f < d; ++f) {
-              col -= 0.5 * ((ws.xd.col(f).array() - p.means(j, f)) * P(f, 0)).square();
-            }
-          }
+          log_det = P.array().log().sum();
           break;
         case CovarianceType::spherical:
-          for (Eigen::Index j = 0; j < k; ++j) {
-            const double s2 = p.precisions_cholesky[static_cast<std::size_t>(j)](0, 0);
-            ws.scale = Eigen::ArrayXd::Zero(rows);
-            for (Eigen::Index f = 0; f < d; ++f) ws.scale += (ws.xd.col(f).array() - p.means(j, f)).square();
-            L.col(j) = (log_constant(j) - (0.5 * s2 * s2) * ws.scale).matrix();
-          }
+          log_det = static_cast<double>(d) * std::log(P(0, 0));
           break;
       }
-      if (box.enabled) {
-        for (Eigen::Index r = 0; r < rows; ++r) {
-          bool inside = true;
-          for (Eigen::Index f = 0; f < d && inside; ++f) inside = ws.xd(r, f) >= box.low(f) && ws.xd(r, f) <= box.high(f);
-          L(r, k) = inside ? noise_constant : -std::numeric_limits<double>::infinity();
+      log_constant(j) = std::log(params.weights(j)) - 0.5 * static_cast<double>(d) * kLogTwoPi + log_det;
+    }
+    reference = params.means.colwise().mean();
+    if (type == CovarianceType::tied) {
+      // Centre on c before the product: (x - c) P - (mu_j - c) P loses only what the spread
+      // of the means costs, not the data's offset from the origin.
+      tied_means = (params.means.rowwise() - reference) * factor(0).triangularView<Eigen::Upper>();
+    }
+    if (box.enabled) noise_constant = std::log(params.noise_weight) + box.log_density;
+  }
+
+  Eigen::Index k() const { return params.k(); }
+  /// Columns of a block's log-density matrix: k, plus one for noise.
+  Eigen::Index columns() const { return params.k() + (box.enabled ? 1 : 0); }
+  const Eigen::MatrixXd& factor(Eigen::Index j) const {
+    return params.precisions_cholesky[params.type == CovarianceType::tied ? 0 : static_cast<std::size_t>(j)];
+  }
+
+  /// Weighted log-densities of a block (rows x d, in double): L(i, j) = log w_j + log N(x_i |
+  /// mu_j, Sigma_j), and the noise column log w_0 - log volume (minus infinity outside the
+  /// box) last. With P the precision Cholesky factor,
+  ///     log N(x) = -d/2 log 2pi + sum log diag(P) - 1/2 ||(x - mu)^T P||^2.
+  /// The data are centred on the mean before the product, so the result does not lose digits
+  /// to the data's distance from the origin. Every operation is a vectorised column
+  /// operation over the block's rows.
+  void log_prob(const Eigen::MatrixXd& xd, Eigen::MatrixXd& L, EmWorkspace& ws) const {
+    const Eigen::Index rows = xd.rows(), d = xd.cols(), k = params.k();
+    L.resize(rows, columns());
+    switch (params.type) {
+      case CovarianceType::full:
+        for (Eigen::Index j = 0; j < k; ++j) {
+          ws.diff = xd.rowwise() - params.means.row(j);
+          upper_triangular_product(ws.diff, factor(j), ws.y);
+          ws.scale = ws.y.col(0).array().square();
+          for (Eigen::Index f = 1; f < d; ++f) ws.scale += ws.y.col(f).array().square();
+          L.col(j) = (log_constant(j) - 0.5 * ws.scale).matrix();
         }
-      }
-      // Log-sum-exp across the columns, around each row's maximum.
-      ws.top = L.col(0).array();
-      for (Eigen::Index j = 1; j < cols; ++j) ws.top = ws.top.max(L.col(j).array());
-      if (!(ws.top > -std::numeric_limits<double>::infinity()).all() || !ws.top.isFinite().all()) {
-        for (Eigen::Index r = 0; r < rows; ++r) {
-          if (!std::isfinite(ws.top(r))) {
-            bad[c] = begin + r;
-            return;
-          }
+        break;
+      case CovarianceType::tied:
+        ws.diff = xd.rowwise() - reference;
+        upper_triangular_product(ws.diff, factor(0), ws.y);
+        for (Eigen::Index j = 0; j < k; ++j) {
+          L.col(j) = log_constant(j) - 0.5 * (ws.y.rowwise() - tied_means.row(j)).rowwise().squaredNorm().array();
         }
-      }
-      ws.sum = Eigen::ArrayXd::Zero(rows);
-      for (Eigen::Index j = 0; j < cols; ++j) {
-        // exp underflows to exactly zero below kExpUnderflow (Eigen's exp returns a denormal).
-        // Kept as separate statements: a mixed expression makes Eigen fall back to scalar exp.
-        auto col = L.col(j).array();
-        col -= ws.top;
-        ws.expo = col.max(kExpUnderflow).exp();
-        col = (col < kExpUnderflow).select(0.0, ws.expo);
-        ws.sum += col;
-      }
-      ws.lse = ws.top + ws.sum.log();
-      if (w) {
-        const Eigen::Map<const Eigen::ArrayXd> wb(w + begin, rows);
-        ws.scale = wb / ws.sum;
-        s.log_likelihood += (wb * ws.lse).sum();
-        s.weight += wb.sum();
-      } else {
-        ws.scale = ws.sum.inverse();
-        s.log_likelihood += ws.lse.sum();
-        s.weight += static_cast<double>(rows);
-      }
-      for (Eigen::Index j = 0; j < cols; ++j) L.col(j).array() *= ws.scale;
-      // Statistics around the current means (and the reference for tied).
-      for (Eigen::Index j = 0; j < k; ++j) {
-        const Eigen::ArrayXd r = L.col(j).array();
-        s.resp_sum(j) += r.sum();
-        ws.diff = ws.xd.rowwise() - p.means.row(j);
-        switch (type) {
-          case CovarianceType::full:
-            add_weighted_moments(ws.diff, r, s.first.row(j), s.second[static_cast<std::size_t>(j)], scratch);
-            break;
-          case CovarianceType::diagonal:
-          case CovarianceType::spherical:
-            for (Eigen::Index f = 0; f < d; ++f) {
-              ws.expo = r * ws.diff.col(f).array();
-              s.first(j, f) += ws.expo.sum();
-              s.second[0](j, f) += (ws.expo * ws.diff.col(f).array()).sum();
-            }
-            break;
-          case CovarianceType::tied:
-            for (Eigen::Index f = 0; f < d; ++f) s.first(j, f) += (r * ws.diff.col(f).array()).sum();
-            break;
+        break;
+      case CovarianceType::diagonal:
+        for (Eigen::Index j = 0; j < k; ++j) {
+          const Eigen::MatrixXd& P = factor(j);
+          auto col = L.col(j).array();
+          col.setConstant(log_constant(j));
+          for (Eigen::Index f = 0; f < d; ++f) col -= 0.5 * ((xd.col(f).array() - params.means(j, f)) * P(f, 0)).square();
         }
+        break;
+      case CovarianceType::spherical:
+        for (Eigen::Index j = 0; j < k; ++j) {
+          const double s2 = factor(j)(0, 0);
+          ws.scale = Eigen::ArrayXd::Zero(rows);
+          for (Eigen::Index f = 0; f < d; ++f) ws.scale += (xd.col(f).array() - params.means(j, f)).square();
+          L.col(j) = (log_constant(j) - (0.5 * s2 * s2) * ws.scale).matrix();
+        }
+        break;
+    }
+    if (box.enabled) {
+      for (Eigen::Index r = 0; r < rows; ++r) {
+        bool inside = true;
+        for (Eigen::Index f = 0; f < d && inside; ++f) inside = xd(r, f) >= box.low(f) && xd(r, f) <= box.high(f);
+        L(r, k) = inside ? noise_constant : -std::numeric_limits<double>::infinity();
       }
-      if (type == CovarianceType::tied) {
-        ws.scale = L.leftCols(k).rowwise().sum().array();
-        ws.diff = ws.xd.rowwise() - reference;
-        Eigen::RowVectorXd unused = Eigen::RowVectorXd::Zero(d);
-        add_weighted_moments(ws.diff, ws.scale, unused, s.second[0], scratch);
-      }
-      if (box.enabled) s.noise_resp_sum += L.col(k).sum();
-    });
-  });
+    }
+  }
+};
+
+/// Turns a block of weighted log-densities into responsibilities in place (rows sum to 1)
+/// and leaves the per-row log-likelihood log sum_j exp(L(i, j)) in ws.lse (log-sum-exp around
+/// the row maximum; exp underflows to exactly zero). Returns the first row whose density is
+/// zero under every component (or not finite), -1 if none.
+inline Eigen::Index log_prob_to_responsibilities(Eigen::MatrixXd& L, EmWorkspace& ws) {
+  const Eigen::Index rows = L.rows(), cols = L.cols();
+  ws.top = L.col(0).array();
+  for (Eigen::Index j = 1; j < cols; ++j) ws.top = ws.top.max(L.col(j).array());
+  if (!ws.top.isFinite().all()) {
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      if (!std::isfinite(ws.top(r))) return r;
+    }
+  }
+  ws.sum = Eigen::ArrayXd::Zero(rows);
+  for (Eigen::Index j = 0; j < cols; ++j) {
+    // Separate statements: a mixed expression makes Eigen fall back to scalar exp. Eigen's
+    // vectorised exp returns a denormal far below kExpUnderflow; that probability is zero.
+    auto col = L.col(j).array();
+    col -= ws.top;
+    ws.expo = col.max(kExpUnderflow).exp();
+    col = (col < kExpUnderflow).select(0.0, ws.expo);
+    ws.sum += col;
+  }
+  ws.lse = ws.top + ws.sum.log();
+  ws.scale = ws.sum.inverse();
+  for (Eigen::Index j = 0; j < cols; ++j) L.col(j).array() *= ws.scale;
+  return -1;
+}
+
+/// The hot loop of EM: for every block of rows, the E-step (weighted log-densities,
+/// log-sum-exp, responsibilities) fused with the M-step's sufficient statistics around the
+/// current means (and the reference c for tied), so that each row is read once per
+/// iteration and nothing of size n x k exists. Returns, through `bad_row`, the first row
+/// whose density is zero under every component (or -1); the statistics are then unusable.
+template <typename Derived>
+MixtureStats em_pass(const Eigen::MatrixBase<Derived>& X, const double* w, const MixtureDensity& density,
+                     Eigen::Index& bad_row) {
+  const auto n_chunks = make_chunks(X.rows(), MixtureStats::bytes(density.params.type, density.k(), X.cols())).size();
+  std::vector<Eigen::Index> bad(n_chunks, -1);  // per chunk: reported in row order, whatever the threads
+  MixtureStats stats = accumulate_pass(
+      X, w, density.params.type, density.params.means, density.reference,
+      [&](std::size_t c, Eigen::Index begin, Eigen::Index, const Eigen::MatrixXd& xd, Eigen::MatrixXd& resp,
+          Eigen::VectorXd& lse, EmWorkspace& ws) {
+        density.log_prob(xd, resp, ws);
+        const Eigen::Index bad_in_block = log_prob_to_responsibilities(resp, ws);
+        if (bad_in_block >= 0 && bad[c] < 0) bad[c] = begin + bad_in_block;
+        if (bad[c] >= 0) {
+          resp.setZero();
+          return;
+        }
+        lse = ws.lse.matrix();
+      });
   bad_row = -1;
   for (Eigen::Index b : bad) {
     if (b >= 0) {
@@ -764,10 +593,7 @@ MixtureStats em_pass(const Eigen::MatrixBase<Derived>& X, const double* w, const
       break;
     }
   }
-  MixtureStats total;
-  total.reset(type, k, d);
-  for (const auto& q : partial) total.add(q);
-  return total;
+  return stats;
 }
 
 }  // namespace emcluster::detail
