@@ -2,8 +2,9 @@
 /// @brief A small SVG scatter-plot writer for the examples (not part of the library).
 ///
 /// Draws one or more panels side by side on shared, equal-aspect axes: points coloured by
-/// label (grey for label -1, the noise), centres marked with crosses, and Gaussian ellipses
-/// (a centre and a 2 x 2 covariance) at 1 and 2 standard deviations.
+/// label (grey for label -1, the noise), chosen points ringed in black, centres marked with
+/// crosses, and Gaussian ellipses (a centre and a 2 x 2 covariance) at 1 and 2 standard
+/// deviations.
 ///
 /// @code
 /// svg_plot::Panel panel;
@@ -11,6 +12,7 @@
 /// panel.points = X;         // n x 2
 /// panel.labels = labels;    // n, -1 drawn grey
 /// panel.centers = centers;  // k x 2, row j drawn in label j's colour
+/// panel.marked = wrong;      // n flags (optional): non-zero points get a black ring
 /// svg_plot::write("out/plot.svg", {panel});
 /// @endcode
 #pragma once
@@ -44,6 +46,7 @@ struct Panel {
   Eigen::VectorXi labels;          ///< n colours; -1 is grey (noise)
   Eigen::MatrixXd centers;         ///< k x 2 (may be empty); row j is a cross in label j's colour
   std::vector<Ellipse> ellipses;   ///< may be empty
+  Eigen::VectorXi marked;          ///< n flags or empty; a non-zero flag rings its point in black
 };
 
 /// Sizes in pixels.
@@ -114,6 +117,10 @@ inline void check_panel(const Panel& p) {
     throw std::invalid_argument("svg_plot: panel '" + p.title + "': " +
                                 std::to_string(p.labels.size()) + " labels for " +
                                 std::to_string(p.points.rows()) + " points");
+  if (p.marked.size() != 0 && p.marked.size() != p.points.rows())
+    throw std::invalid_argument("svg_plot: panel '" + p.title + "': " +
+                                std::to_string(p.marked.size()) + " marks for " +
+                                std::to_string(p.points.rows()) + " points");
   if (p.centers.size() != 0 && p.centers.cols() != 2)
     throw std::invalid_argument("svg_plot: panel '" + p.title + "': centers must have 2 columns");
 }
@@ -179,6 +186,11 @@ inline void write(const std::string& path, const std::vector<Panel>& panels,
       svg << "<circle cx=\"" << px(p.points(i, 0)) << "\" cy=\"" << py(p.points(i, 1))
           << "\" r=\"" << style.point_radius << "\" fill=\"" << color(p.labels(i))
           << "\" fill-opacity=\"0.65\"/>\n";
+    }
+    for (Eigen::Index i = 0; i < p.marked.size(); ++i) {
+      if (p.marked(i) == 0) continue;
+      svg << "<circle cx=\"" << px(p.points(i, 0)) << "\" cy=\"" << py(p.points(i, 1))
+          << "\" r=\"" << style.point_radius + 1.2 << "\" fill=\"none\" stroke=\"black\" stroke-width=\"0.9\"/>\n";
     }
 
     // Ellipses: the axes are the covariance's eigenvectors, the radii r * sqrt(eigenvalue).
