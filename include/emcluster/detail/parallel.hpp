@@ -26,6 +26,10 @@ namespace emcluster::detail {
 inline constexpr Eigen::Index kBlockRows = 256;
 /// At most this many chunks per pass: enough to balance threads, few enough to combine.
 inline constexpr Eigen::Index kMaxChunks = 64;
+/// Passes over fewer rows than this run on the calling thread: waking a thread team costs
+/// more than it saves on small data, and much more when the other cores are busy. The
+/// chunking (and so the result) is the same either way.
+inline constexpr Eigen::Index kMinParallelRows = 16384;
 /// The chunks' statistics together stay under this many bytes (fewer chunks otherwise).
 inline constexpr std::size_t kMaxStatBytes = std::size_t(64) << 20;
 
@@ -71,9 +75,12 @@ inline int max_threads() {
 template <typename Body>
 void for_each_chunk(const std::vector<Chunk>& chunks, Body&& body) {
   const auto count = static_cast<long>(chunks.size());
+  const bool parallel = count > 1 && chunks.back().end - chunks.front().begin >= kMinParallelRows;
   std::exception_ptr error;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) if (count > 1)
+#pragma omp parallel for schedule(dynamic, 1) if (parallel)
+#else
+  (void)parallel;
 #endif
   for (long c = 0; c < count; ++c) {
     try {
