@@ -31,7 +31,7 @@ inline constexpr Eigen::Index kMaxChunks = 64;
 /// chunking (and so the result) is the same either way.
 inline constexpr Eigen::Index kMinParallelRows = 16384;
 /// The chunks' statistics together stay under this many bytes (fewer chunks otherwise).
-inline constexpr std::size_t kMaxStatBytes = std::size_t(64) << 20;
+inline constexpr std::size_t kMaxStatBytes = std::size_t(8) << 20;
 
 /// A half-open run of rows [begin, end).
 struct Chunk {
