@@ -1,6 +1,8 @@
 // Tests of emcluster/metrics.hpp: contingency table, pair counts, Rand and adjusted Rand index.
 #include <catch2/catch.hpp>
 
+#include "test_support.hpp"
+
 #include <emcluster/detail/random.hpp>
 #include <emcluster/metrics.hpp>
 
@@ -66,17 +68,7 @@ std::vector<Case> sklearn_cases() {
   };
 }
 
-template <typename Exception>
-void require_throw_with(const std::function<void()>& f, const std::string& needle) {
-  INFO("expected a message mentioning '" << needle << "'");
-  try {
-    f();
-    FAIL("no exception thrown");
-  } catch (const Exception& e) {
-    INFO("message: " << e.what());
-    CHECK(std::string(e.what()).find(needle) != std::string::npos);
-  }
-}
+using emcluster_test::require_throw_with;
 
 Eigen::VectorXi shift(const Eigen::VectorXi& v) { return (v.array() + 1).matrix(); }
 

@@ -1,6 +1,8 @@
 // Tests of emcluster/preprocessing.hpp: StandardScaler.
 #include <catch2/catch.hpp>
 
+#include "test_support.hpp"
+
 #include <emcluster/datasets.hpp>
 #include <emcluster/preprocessing.hpp>
 
@@ -31,17 +33,7 @@ Eigen::MatrixXd sklearn_matrix() {
   return X;
 }
 
-template <typename Exception>
-void require_throw_with(const std::function<void()>& f, const std::string& needle) {
-  INFO("expected a message mentioning '" << needle << "'");
-  try {
-    f();
-    FAIL("no exception thrown");
-  } catch (const Exception& e) {
-    INFO("message: " << e.what());
-    CHECK(std::string(e.what()).find(needle) != std::string::npos);
-  }
-}
+using emcluster_test::require_throw_with;
 
 }  // namespace
 
