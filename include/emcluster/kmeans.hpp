@@ -57,8 +57,9 @@ struct KMeansIteration {
 /// convergence on a uniform subsample of m rows and seeds one Lloyd run on all the data with
 /// the best of them; on smaller data it runs ten full restarts.
 ///
-/// Results depend only on the data, the options and the seed: not on the thread count, the
-/// storage order of X, or the platform.
+/// Results depend only on the data, the options and the seed: not on the thread count or the
+/// storage order of X. (A build for another SIMD instruction set can differ in the last bits:
+/// Eigen's vectorised products group their sums by the vector width.)
 ///
 /// @tparam Scalar `float` or `double`: the scalar type of the data and of the centres.
 ///         Sums and the inertia are accumulated in double either way.
