@@ -63,11 +63,11 @@ template <typename Scalar>
 struct AssignWorkspace {
   Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> xb;    ///< kBlockRows x d copy of the block
   Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> dist;  ///< kBlockRows x k (GEMM kernel)
-  Eigen::Matrix<Scalar, Eigen::Dynamic, 1> acc, best;         ///< partial distances
+  Eigen::Matrix<Scalar, Eigen::Dynamic, 1> acc, best, second;  ///< partial distances
   Eigen::VectorXi label;                                       ///< nearest centre per row
 
   AssignWorkspace(Eigen::Index d, Eigen::Index k, bool gemm)
-      : xb(kBlockRows, d), acc(kBlockRows), best(kBlockRows), label(kBlockRows) {
+      : xb(kBlockRows, d), acc(kBlockRows), best(kBlockRows), second(kBlockRows), label(kBlockRows) {
     if (gemm) dist.resize(kBlockRows, k);
   }
 };
@@ -89,18 +89,77 @@ inline void keep_minimum(Eigen::Index rows, const Scalar* EMCLUSTER_RESTRICT can
   }
 }
 
-/// Finds the nearest centre of rows [begin, end) of X. Copies the block into ws.xb
-/// (column-major, contiguous per feature), then leaves in ws.label the nearest centre and in
-/// ws.best the partial distance ||c||^2 - 2 x.c (||x||^2 dropped: it does not change the
-/// argmin). Ties go to the lowest centre index.
+/// Copies rows [begin, end) of X into the top of xb (column-major, leading dimension
+/// xb.rows()). Row-major data with direct access is transposed by a plain loop, which the
+/// compiler vectorises for d <= 8 far better than a generic expression assignment.
 template <typename Derived, typename Scalar>
-void assign_block(const Eigen::MatrixBase<Derived>& X, Eigen::Index begin, Eigen::Index end,
-                  const PreparedCenters<Scalar>& C, AssignKernel kernel, AssignWorkspace<Scalar>& ws) {
+void copy_block(const Eigen::MatrixBase<Derived>& X, Eigen::Index begin, Eigen::Index end,
+                Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& xb) {
   const Eigen::Index rows = end - begin;
-  const Eigen::Index k = C.k(), d = C.d(), ld = ws.xb.rows();
-  ws.xb.topRows(rows) = X.derived().middleRows(begin, rows);
+  if constexpr (bool(Derived::IsRowMajor) && (int(Eigen::internal::traits<Derived>::Flags) & Eigen::DirectAccessBit) &&
+                int(Derived::InnerStrideAtCompileTime) == 1) {
+    const Eigen::Index d = X.cols(), ld = xb.rows(), stride = X.derived().outerStride();
+    const Scalar* src = X.derived().data() + begin * stride;
+    Scalar* EMCLUSTER_RESTRICT dst = xb.data();
+    if (d == 2) {
+      for (Eigen::Index r = 0; r < rows; ++r) {
+        dst[r] = src[r * stride];
+        dst[ld + r] = src[r * stride + 1];
+      }
+      return;
+    }
+    if (d <= 8) {
+      for (Eigen::Index r = 0; r < rows; ++r) {
+        for (Eigen::Index f = 0; f < d; ++f) dst[f * ld + r] = src[r * stride + f];
+      }
+      return;
+    }
+  }
+  xb.topRows(rows) = X.derived().middleRows(begin, rows);
+}
+
+/// Keeps, row by row, the two smallest candidates seen so far (best, second) and the label
+/// of the best.
+template <typename Scalar>
+inline void keep_two_minima(Eigen::Index rows, const Scalar* EMCLUSTER_RESTRICT candidate, int j,
+                            Scalar* EMCLUSTER_RESTRICT best, Scalar* EMCLUSTER_RESTRICT second,
+                            int* EMCLUSTER_RESTRICT label) {
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const bool lower = candidate[r] < best[r];
+    second[r] = lower ? best[r] : std::min(second[r], candidate[r]);
+    best[r] = lower ? candidate[r] : best[r];
+    label[r] = lower ? j : label[r];
+  }
+}
+
+/// Folds the partial distances `candidate` of centre j into the running minimum (and the
+/// second smallest when `second` is set).
+template <typename Scalar>
+inline void fold_candidate(Eigen::Index rows, const Scalar* candidate, int j, bool second, AssignWorkspace<Scalar>& ws) {
   Scalar* EMCLUSTER_RESTRICT best = ws.best.data();
   int* EMCLUSTER_RESTRICT label = ws.label.data();
+  if (j == 0) {
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      best[r] = candidate[r];
+      label[r] = 0;
+    }
+    if (second) std::fill(ws.second.data(), ws.second.data() + rows, std::numeric_limits<Scalar>::infinity());
+  } else if (second) {
+    keep_two_minima(rows, candidate, j, best, ws.second.data(), label);
+  } else {
+    keep_minimum(rows, candidate, j, best, label);
+  }
+}
+
+/// Finds the nearest centre of the first `rows` rows of ws.xb (column-major, contiguous per
+/// feature): leaves in ws.label the nearest centre and in ws.best the partial distance
+/// ||c||^2 - 2 x.c (||x||^2 dropped: it does not change the argmin); with `second`, also the
+/// second smallest partial distance in ws.second (+inf for k = 1). Ties go to the lowest
+/// centre index.
+template <typename Scalar>
+void assign_rows(Eigen::Index rows, const PreparedCenters<Scalar>& C, AssignKernel kernel, AssignWorkspace<Scalar>& ws,
+                 bool second = false) {
+  const Eigen::Index k = C.k(), d = C.d(), ld = ws.xb.rows();
   if (kernel == AssignKernel::gemm) {
     auto D = ws.dist.topRows(rows);
     D.noalias() = ws.xb.topRows(rows) * C.minus2_centers.transpose();
@@ -108,14 +167,7 @@ void assign_block(const Eigen::MatrixBase<Derived>& X, Eigen::Index begin, Eigen
       Scalar* EMCLUSTER_RESTRICT col = D.col(j).data();
       const Scalar c2 = C.squared_norms(j);
       for (Eigen::Index r = 0; r < rows; ++r) col[r] += c2;
-      if (j == 0) {
-        for (Eigen::Index r = 0; r < rows; ++r) {
-          best[r] = col[r];
-          label[r] = 0;
-        }
-      } else {
-        keep_minimum(rows, col, static_cast<int>(j), best, label);
-      }
+      fold_candidate(rows, col, static_cast<int>(j), second, ws);
     }
     return;
   }
@@ -123,21 +175,24 @@ void assign_block(const Eigen::MatrixBase<Derived>& X, Eigen::Index begin, Eigen
   Scalar* EMCLUSTER_RESTRICT acc = ws.acc.data();
   const Scalar* xb = ws.xb.data();
   for (Eigen::Index j = 0; j < k; ++j) {
-    Scalar* EMCLUSTER_RESTRICT target = j == 0 ? best : acc;
     const Scalar c2 = C.squared_norms(j);
-    for (Eigen::Index r = 0; r < rows; ++r) target[r] = c2;
+    for (Eigen::Index r = 0; r < rows; ++r) acc[r] = c2;
     const Scalar* m2c = C.minus2_centers.row(j).data();
     for (Eigen::Index f = 0; f < d; ++f) {
       const Scalar m = m2c[f];
       const Scalar* EMCLUSTER_RESTRICT xf = xb + f * ld;
-      for (Eigen::Index r = 0; r < rows; ++r) target[r] += xf[r] * m;
+      for (Eigen::Index r = 0; r < rows; ++r) acc[r] += xf[r] * m;
     }
-    if (j == 0) {
-      for (Eigen::Index r = 0; r < rows; ++r) label[r] = 0;
-    } else {
-      keep_minimum(rows, acc, static_cast<int>(j), best, label);
-    }
+    fold_candidate(rows, acc, static_cast<int>(j), second, ws);
   }
+}
+
+/// Copies rows [begin, end) of X into ws.xb and finds their nearest centres (assign_rows).
+template <typename Derived, typename Scalar>
+void assign_block(const Eigen::MatrixBase<Derived>& X, Eigen::Index begin, Eigen::Index end,
+                  const PreparedCenters<Scalar>& C, AssignKernel kernel, AssignWorkspace<Scalar>& ws) {
+  copy_block(X, begin, end, ws.xb);
+  assign_rows(end - begin, C, kernel, ws);
 }
 
 /// Exact squared distance between row i of X and a centre held in double.
@@ -170,6 +225,130 @@ struct LloydStats {
 /// Sample weights: nullptr means every weight is 1.
 inline double weight_of(const double* w, Eigen::Index i) { return w ? w[i] : 1.0; }
 
+/// Lanes of the vectorised per-centre statistics: 8 doubles (one AVX-512 register, two AVX).
+inline constexpr Eigen::Index kStatLanes = 8;
+static_assert(kBlockRows % (2 * kStatLanes) == 0, "a block must hold whole pairs of lane groups");
+
+/// Largest k * (3 d + 2) for which lloyd_pass accumulates the statistics of a block with
+/// vectorised masked sums (one pass per centre over the block, lanes across rows) instead
+/// of one row at a time. The row loop costs a few scalar operations per feature and row; the
+/// masked sums cost about k (3 d + 2) / kStatLanes vector operations per row, so they win
+/// for small k and d (the article's k = 3, d = 2 runs 4-5 times faster).
+inline constexpr Eigen::Index kMaskedStatsMaxWork = 64;
+
+/// Scratch space of the masked statistics of one chunk: lane accumulators in double.
+struct MaskedStatsWorkspace {
+  std::vector<double> x;     ///< d x kBlockRows: the block, converted to double, one feature after another
+  std::vector<double> lab;   ///< kBlockRows: the labels, as doubles
+  std::vector<double> w;     ///< kBlockRows: the weights (1 without weights)
+  std::vector<double> wm;    ///< kBlockRows: the weights of the rows of the current centre, 0 elsewhere
+  std::vector<double> sums;  ///< k x d x kStatLanes: lane sums of w x per centre and feature
+  std::vector<double> wsum;  ///< k x kStatLanes: lane sums of w per centre
+  std::vector<double> dist;  ///< k x kStatLanes: lane sums of w ||x - c||^2 per centre
+  MaskedStatsWorkspace(Eigen::Index k, Eigen::Index d)
+      : x(std::size_t(d * kBlockRows)),
+        lab(std::size_t(kBlockRows)),
+        w(std::size_t(kBlockRows)),
+        wm(std::size_t(kBlockRows)),
+        sums(std::size_t(k * d * kStatLanes), 0.0),
+        wsum(std::size_t(k * kStatLanes), 0.0),
+        dist(std::size_t(k * kStatLanes), 0.0) {}
+
+  /// Adds the lane sums into s (lanes in order, then reset to zero).
+  void flush(LloydStats& s, bool accumulate) {
+    const Eigen::Index k = static_cast<Eigen::Index>(wsum.size()) / kStatLanes;
+    const Eigen::Index d = k > 0 ? static_cast<Eigen::Index>(sums.size()) / (k * kStatLanes) : 0;
+    for (Eigen::Index c = 0; c < k; ++c) {
+      double w = 0, in = 0;
+      for (Eigen::Index l = 0; l < kStatLanes; ++l) {
+        w += wsum[std::size_t(c * kStatLanes + l)];
+        in += dist[std::size_t(c * kStatLanes + l)];
+      }
+      s.inertia += in;
+      if (!accumulate) continue;
+      s.weights(c) += w;
+      for (Eigen::Index f = 0; f < d; ++f) {
+        double t = 0;
+        for (Eigen::Index l = 0; l < kStatLanes; ++l) t += sums[std::size_t((c * d + f) * kStatLanes + l)];
+        s.sums(c, f) += t;
+      }
+    }
+    std::fill(sums.begin(), sums.end(), 0.0);
+    std::fill(wsum.begin(), wsum.end(), 0.0);
+    std::fill(dist.begin(), dist.end(), 0.0);
+  }
+};
+
+/// Statistics of one assigned block, vectorised across rows: for every centre c, one sweep
+/// over the block in groups of kStatLanes rows, where a lane mask (label == c) selects w,
+/// w ||x - c||^2 (exact differences in double) and then w x into lane accumulators held in
+/// registers. Rows past `rows` up to the next multiple of kStatLanes are masked out (label
+/// -1, values 0).
+template <typename Scalar>
+void masked_block_stats(Eigen::Index rows, const Scalar* xb, Eigen::Index ld, const int* label, const double* wb,
+                        const typename PreparedCenters<Scalar>::RowMatrixD& centers_d, bool accumulate,
+                        MaskedStatsWorkspace& ws) {
+  constexpr Eigen::Index L = kStatLanes;
+  using Lanes = Eigen::Array<double, L, 1>;
+  using LaneMap = Eigen::Map<Lanes>;
+  using ConstLaneMap = Eigen::Map<const Lanes>;
+  const Eigen::Index k = centers_d.rows(), d = centers_d.cols();
+  const Eigen::Index padded = (rows + 2 * L - 1) / (2 * L) * (2 * L);
+  double* x = ws.x.data();
+  double* lab = ws.lab.data();
+  double* w = ws.w.data();
+  double* wm = ws.wm.data();
+  for (Eigen::Index f = 0; f < d; ++f) {
+    double* xf = x + f * kBlockRows;
+    for (Eigen::Index r = 0; r < rows; ++r) xf[r] = static_cast<double>(xb[f * ld + r]);
+    for (Eigen::Index r = rows; r < padded; ++r) xf[r] = 0.0;
+  }
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    lab[r] = static_cast<double>(label[r]);
+    w[r] = wb ? wb[r] : 1.0;
+  }
+  for (Eigen::Index r = rows; r < padded; ++r) {
+    lab[r] = -1.0;
+    w[r] = 0.0;
+  }
+  // Two groups of lanes per step (independent accumulators hide the FMA latency); padded
+  // is a multiple of 2 L (kBlockRows is).
+  for (Eigen::Index c = 0; c < k; ++c) {
+    const double* cc = centers_d.row(c).data();
+    const double cd = static_cast<double>(c);
+    Lanes wsum0 = Lanes::Zero(), wsum1 = Lanes::Zero(), dsum0 = Lanes::Zero(), dsum1 = Lanes::Zero();
+    for (Eigen::Index r0 = 0; r0 < padded; r0 += 2 * L) {
+      // w where the label is c, else 0: labels are small integers, so 1 - |label - c| is 1
+      // on a match and <= 0 otherwise (an arithmetic mask Eigen vectorises; select does not).
+      const Lanes m0 = ConstLaneMap(w + r0) * (1.0 - (ConstLaneMap(lab + r0) - cd).abs()).max(0.0);
+      const Lanes m1 = ConstLaneMap(w + r0 + L) * (1.0 - (ConstLaneMap(lab + r0 + L) - cd).abs()).max(0.0);
+      Lanes dist0 = Lanes::Zero(), dist1 = Lanes::Zero();
+      for (Eigen::Index f = 0; f < d; ++f) {
+        dist0 += (ConstLaneMap(x + f * kBlockRows + r0) - cc[f]).square();
+        dist1 += (ConstLaneMap(x + f * kBlockRows + r0 + L) - cc[f]).square();
+      }
+      wsum0 += m0;
+      wsum1 += m1;
+      dsum0 += m0 * dist0;
+      dsum1 += m1 * dist1;
+      LaneMap(wm + r0) = m0;
+      LaneMap(wm + r0 + L) = m1;
+    }
+    LaneMap(ws.wsum.data() + c * L) += wsum0 + wsum1;
+    LaneMap(ws.dist.data() + c * L) += dsum0 + dsum1;
+    if (!accumulate) continue;
+    for (Eigen::Index f = 0; f < d; ++f) {
+      const double* xf = x + f * kBlockRows;
+      Lanes sum0 = Lanes::Zero(), sum1 = Lanes::Zero();
+      for (Eigen::Index r0 = 0; r0 < padded; r0 += 2 * L) {
+        sum0 += ConstLaneMap(wm + r0) * ConstLaneMap(xf + r0);
+        sum1 += ConstLaneMap(wm + r0 + L) * ConstLaneMap(xf + r0 + L);
+      }
+      LaneMap(ws.sums.data() + (c * d + f) * L) += sum0 + sum1;
+    }
+  }
+}
+
 /// One E-step over all rows: assigns each row to its nearest centre, writes labels (counting
 /// those that changed), the inertia (exact distances, in double) and, when `accumulate` is
 /// set, the sufficient statistics of the M-step. Returns the chunks' statistics combined in
@@ -179,6 +358,7 @@ LloydStats lloyd_pass(const Eigen::MatrixBase<Derived>& X, const double* w, cons
                       int* labels, bool accumulate, AssignKernel kernel = AssignKernel::automatic) {
   const Eigen::Index n = X.rows(), d = X.cols(), k = C.k();
   kernel = choose_kernel(kernel, k, d);
+  const bool masked = k * (3 * d + 2) <= kMaskedStatsMaxWork;
   const std::size_t stat_bytes = accumulate ? sizeof(double) * std::size_t(k * (d + 1)) : 64;
   const auto chunks = make_chunks(n, stat_bytes);
   std::vector<LloydStats> stats(chunks.size());
@@ -187,18 +367,29 @@ LloydStats lloyd_pass(const Eigen::MatrixBase<Derived>& X, const double* w, cons
     AssignWorkspace<Scalar> ws(d, k, kernel == AssignKernel::gemm);
     Eigen::VectorXd x(d);
     const Eigen::Index ld = ws.xb.rows();
+    std::vector<MaskedStatsWorkspace> mws;
+    if (masked) mws.emplace_back(k, d);
     for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
       assign_block(X, begin, end, C, kernel, ws);
+      const Eigen::Index rows = end - begin;
+      const int* label = ws.label.data();
+      Eigen::Index changed = 0;
+      for (Eigen::Index r = 0; r < rows; ++r) {
+        changed += labels[begin + r] != label[r];
+        labels[begin + r] = label[r];
+      }
+      s.changed += changed;
+      if (masked) {
+        masked_block_stats(rows, ws.xb.data(), ld, ws.label.data(), w ? w + begin : nullptr, C.centers_d,
+                           accumulate, mws.front());
+        return;
+      }
       const Scalar* xb = ws.xb.data();
-      for (Eigen::Index r = 0; r < end - begin; ++r) {
+      for (Eigen::Index r = 0; r < rows; ++r) {
         const Eigen::Index i = begin + r;
-        const int label = ws.label(r);
-        if (labels[i] != label) {
-          ++s.changed;
-          labels[i] = label;
-        }
+        const int lab = label[r];
         const double wi = weight_of(w, i);
-        const double* c = C.centers_d.row(label).data();
+        const double* c = C.centers_d.row(lab).data();
         double dist = 0;
         for (Eigen::Index f = 0; f < d; ++f) {
           x(f) = static_cast<double>(xb[f * ld + r]);
@@ -207,12 +398,13 @@ LloydStats lloyd_pass(const Eigen::MatrixBase<Derived>& X, const double* w, cons
         }
         s.inertia += wi * dist;
         if (accumulate) {
-          double* sum = s.sums.row(label).data();
+          double* sum = s.sums.row(lab).data();
           for (Eigen::Index f = 0; f < d; ++f) sum[f] += wi * x(f);
-          s.weights(label) += wi;
+          s.weights(lab) += wi;
         }
       }
     });
+    if (masked) mws.front().flush(s, accumulate);
     stats[c] = std::move(s);
   });
   LloydStats total = accumulate ? LloydStats(k, d) : LloydStats();
