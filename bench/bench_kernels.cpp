@@ -65,11 +65,24 @@ const char* kernel_name(emcluster::AssignKernel k) {
   }
 }
 
-/// KMeans::fit from explicit centres, tol = 0, max_iter = 10.
+const char* algorithm_name(emcluster::KMeansAlgorithm a) {
+  switch (a) {
+    case emcluster::KMeansAlgorithm::lloyd:
+      return " lloyd";
+    case emcluster::KMeansAlgorithm::hamerly:
+      return " hamerly";
+    default:
+      return " auto";
+  }
+}
+
+/// KMeans::fit from explicit centres, tol = 0, max_iter = 10; arguments: shape, assignment
+/// kernel, algorithm.
 template <typename Scalar>
 void BM_Lloyd(benchmark::State& state) {
   const int shape = static_cast<int>(state.range(0));
   const auto kernel = static_cast<emcluster::AssignKernel>(state.range(1));
+  const auto algorithm = static_cast<emcluster::KMeansAlgorithm>(state.range(2));
   const auto& [X, C0] = data<Scalar>(shape);
   typename emcluster::KMeans<Scalar>::Options o;
   o.n_clusters = C0.rows();
@@ -78,6 +91,7 @@ void BM_Lloyd(benchmark::State& state) {
   o.max_iter = 10;
   o.tol = 0.0;
   o.kernel = kernel;
+  o.algorithm = algorithm;
   emcluster::KMeans<Scalar> km(o);
   int iters = 0;
   for (auto _ : state) {
@@ -89,7 +103,8 @@ void BM_Lloyd(benchmark::State& state) {
   state.counters["pass"] = benchmark::Counter(iters + 1, benchmark::Counter::kIsIterationInvariantRate |
                                                              benchmark::Counter::kInvert);
   state.SetItemsProcessed(state.iterations() * X.rows() * (iters + 1));
-  label(state, shape, sizeof(Scalar) == 4 ? "f32" : "f64", kernel_name(kernel));
+  label(state, shape, sizeof(Scalar) == 4 ? "f32" : "f64",
+        (std::string(kernel_name(kernel)) + algorithm_name(algorithm)).c_str());
 }
 
 /// KMeans::predict: one assignment pass with the fitted centres.
@@ -132,9 +147,13 @@ void shapes(benchmark::internal::Benchmark* b) {
 }
 
 void shapes_and_kernels(benchmark::internal::Benchmark* b) {
+  using emcluster::AssignKernel;
+  using emcluster::KMeansAlgorithm;
   for (int s = 0; s < 4; ++s) {
-    for (auto k : {emcluster::AssignKernel::automatic, emcluster::AssignKernel::direct, emcluster::AssignKernel::gemm}) {
-      b->Args({s, static_cast<long>(k)});
+    b->Args({s, static_cast<long>(AssignKernel::automatic), static_cast<long>(KMeansAlgorithm::automatic)});
+    b->Args({s, static_cast<long>(AssignKernel::automatic), static_cast<long>(KMeansAlgorithm::hamerly)});
+    for (auto k : {AssignKernel::automatic, AssignKernel::direct, AssignKernel::gemm}) {
+      b->Args({s, static_cast<long>(k), static_cast<long>(KMeansAlgorithm::lloyd)});
     }
   }
 }

@@ -29,6 +29,7 @@ namespace {
 
 using emcluster::AssignKernel;
 using emcluster::KMeans;
+using emcluster::KMeansAlgorithm;
 using emcluster::KMeansInit;
 using emcluster::KMeansIteration;
 using RowMatrixXd = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -198,9 +199,12 @@ KMeans<>::Options explicit_options(const Eigen::MatrixXd& init, double tol, int 
 }
 
 void check_against_reference(const Eigen::MatrixXd& X, const Eigen::VectorXd& w, const Eigen::MatrixXd& init,
-                             double tol, AssignKernel kernel, const Reference& ref) {
+                             double tol, AssignKernel kernel, const Reference& ref,
+                             KMeansAlgorithm algorithm = KMeansAlgorithm::lloyd) {
   auto o = explicit_options(init, tol);
   o.kernel = kernel;
+  o.algorithm = algorithm;
+  const bool hamerly = algorithm == KMeansAlgorithm::hamerly;
   std::vector<KMeansIteration> seen;
   o.callback = [&](const KMeansIteration& it) { seen.push_back(it); };
   KMeans<> km(o);
@@ -216,7 +220,11 @@ void check_against_reference(const Eigen::MatrixXd& X, const Eigen::VectorXd& w,
     INFO("iteration " << t + 1);
     CHECK(seen[t].restart == 0);
     CHECK(seen[t].iteration == static_cast<int>(t) + 1);
-    CHECK(seen[t].inertia == Approx(ref.inertias[t]).epsilon(1e-12));
+    if (hamerly) {
+      CHECK(std::isnan(seen[t].inertia));  // Hamerly's passes do not compute it
+    } else {
+      CHECK(seen[t].inertia == Approx(ref.inertias[t]).epsilon(1e-12));
+    }
     CHECK(std::abs(seen[t].center_shift - ref.shifts[t]) <=
           1e-10 * std::sqrt(std::max(seen[t].center_shift, ref.shifts[t])) + 1e-20);
   }
@@ -361,10 +369,133 @@ TEST_CASE("KMeans: Lloyd equals the plain reference from the same initial centre
     CHECK(ref.n_iter > 2);
     CHECK((ref.relocations > 0) == s.expect_relocation);
     for (AssignKernel kernel : {AssignKernel::automatic, AssignKernel::direct, AssignKernel::gemm}) {
-      INFO("kernel " << static_cast<int>(kernel));
-      check_against_reference(s.X, s.w, s.init, s.tol, kernel, ref);
+      for (KMeansAlgorithm algorithm : {KMeansAlgorithm::lloyd, KMeansAlgorithm::hamerly}) {
+        INFO("kernel " << static_cast<int>(kernel) << ", algorithm " << static_cast<int>(algorithm));
+        check_against_reference(s.X, s.w, s.init, s.tol, kernel, ref, algorithm);
+      }
     }
   }
+}
+
+TEST_CASE("KMeans: Hamerly's algorithm gives the labels, iterations and centres of plain Lloyd", "[kmeans][hamerly]") {
+  // Overlapping blobs and a bad start: dozens of iterations with many samples changing
+  // cluster, most of them skipped by the bounds in the later ones. Several chunks.
+  struct Shape {
+    Eigen::Index n, d, k;
+  };
+  for (const Shape sh : {Shape{6000, 16, 12}, Shape{3000, 40, 30}, Shape{5000, 3, 4}, Shape{2000, 8, 1}}) {
+    const Eigen::MatrixXd Xd = blobs(sh.n, sh.d, std::max<Eigen::Index>(sh.k, 2), 1.0, 71 + sh.d);
+    Eigen::MatrixXd init = Xd.topRows(sh.k);
+    for (bool weighted : {false, true}) {
+      const Eigen::VectorXd w = weighted ? positive_weights(sh.n, 73) : Eigen::VectorXd();
+      for (AssignKernel kernel : {AssignKernel::direct, AssignKernel::gemm}) {
+        INFO("n " << sh.n << ", d " << sh.d << ", k " << sh.k << ", weighted " << weighted << ", kernel "
+                  << static_cast<int>(kernel));
+        auto fit = [&](auto scalar, KMeansAlgorithm algorithm) {
+          using S = decltype(scalar);
+          typename KMeans<S>::Options o;
+          o.n_clusters = sh.k;
+          o.init = KMeansInit::explicit_centers;
+          o.initial_centers = init.cast<S>();
+          o.tol = 0;
+          o.kernel = kernel;
+          o.algorithm = algorithm;
+          KMeans<S> km(o);
+          const Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> X = Xd.cast<S>();
+          if (weighted) {
+            km.fit(X, w);
+          } else {
+            km.fit(X);
+          }
+          return km;
+        };
+        const auto plain = fit(double(), KMeansAlgorithm::lloyd);
+        const auto fast = fit(double(), KMeansAlgorithm::hamerly);
+        CHECK(plain.n_iter() > (sh.k > 1 ? 5 : 0));
+        CHECK(fast.n_iter() == plain.n_iter());
+        CHECK(fast.converged() == plain.converged());
+        CHECK(fast.labels() == plain.labels());
+        CHECK((fast.cluster_centers() - plain.cluster_centers()).cwiseAbs().maxCoeff() <= 1e-12);
+        CHECK(fast.inertia() == Approx(plain.inertia()).epsilon(1e-13));
+        const auto plain_f = fit(float(), KMeansAlgorithm::lloyd);
+        const auto fast_f = fit(float(), KMeansAlgorithm::hamerly);
+        CHECK(fast_f.n_iter() == plain_f.n_iter());
+        CHECK(fast_f.labels() == plain_f.labels());
+        CHECK((fast_f.cluster_centers() - plain_f.cluster_centers()).cwiseAbs().maxCoeff() <= 1e-5f);
+        CHECK(fast_f.inertia() == Approx(plain_f.inertia()).epsilon(1e-6));
+      }
+    }
+  }
+}
+
+TEST_CASE("KMeans: Hamerly's passes skip most samples once the centres settle", "[kmeans][hamerly]") {
+  // The passes themselves, driven like KMeans does: the bounds must actually prune (or the
+  // test above would pass with a plain Lloyd in disguise), and every pass must leave the
+  // labels a plain pass gives for the same centres.
+  const Eigen::MatrixXd X = blobs(20000, 10, 8, 1.5, 89);  // 20000 rows: parallel chunks
+  const Eigen::Index k = 8;
+  emcluster::detail::PreparedCenters<double> C(Eigen::MatrixXd(X.topRows(k)));
+  emcluster::detail::HamerlyState state(X.rows(), k, X.cols());
+  Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1), plain(X.rows());
+  std::vector<Eigen::Index> assigned;
+  for (int it = 0; it < 30; ++it) {
+    const Eigen::Index changed =
+        emcluster::detail::hamerly_pass(X, nullptr, C, labels.data(), state, AssignKernel::automatic);
+    assigned.push_back(state.assigned);
+    plain.setConstant(-1);
+    emcluster::detail::lloyd_pass(X, nullptr, C, plain.data(), false);
+    INFO("pass " << it);
+    REQUIRE(labels == plain);
+    // The running sums are those of the labels.
+    Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(k, X.cols());
+    Eigen::VectorXd counts = Eigen::VectorXd::Zero(k);
+    for (Eigen::Index i = 0; i < X.rows(); ++i) {
+      sums.row(labels(i)) += X.row(i);
+      counts(labels(i)) += 1;
+    }
+    CHECK((state.sums - sums).cwiseAbs().maxCoeff() <= 1e-9);
+    CHECK(state.weights == counts);
+    if (changed == 0) break;
+    Eigen::MatrixXd updated = C.centers_d;
+    for (Eigen::Index j = 0; j < k; ++j) {
+      if (state.weights(j) > 0) updated.row(j) = state.sums.row(j) / state.weights(j);
+    }
+    emcluster::detail::PreparedCenters<double> next(updated);
+    state.centres_moved(C.centers_d, next.centers_d);
+    C = std::move(next);
+  }
+  REQUIRE(assigned.size() >= 6u);
+  CHECK(assigned.front() == X.rows());  // the first pass assigns everyone
+  CHECK(assigned.back() < X.rows() / 4);  // the last ones skip most
+}
+
+TEST_CASE("KMeans: automatic algorithm, callbacks and Hamerly", "[kmeans][hamerly]") {
+  const Eigen::MatrixXd X = blobs(2000, 8, 5, 2.0, 79);  // 64 bytes per sample: automatic is Hamerly
+  KMeans<>::Options o;
+  o.n_clusters = 5;
+  o.n_init = 1;
+  o.seed = 83;
+  std::vector<double> inertias;
+  o.callback = [&](const KMeansIteration& it) { inertias.push_back(it.inertia); };
+  KMeans<> with_callback(o);  // a callback wants every inertia: automatic runs plain Lloyd
+  with_callback.fit(X);
+  REQUIRE(inertias.size() >= 2u);
+  CHECK(std::all_of(inertias.begin(), inertias.end(), [](double v) { return std::isfinite(v); }));
+  inertias.clear();
+  o.algorithm = KMeansAlgorithm::hamerly;
+  KMeans<> hamerly(o);
+  hamerly.fit(X);
+  REQUIRE(inertias.size() == static_cast<std::size_t>(hamerly.n_iter()));
+  CHECK(std::all_of(inertias.begin(), inertias.end(), [](double v) { return std::isnan(v); }));
+  CHECK(std::isfinite(hamerly.inertia()));
+  o.callback = nullptr;
+  o.algorithm = KMeansAlgorithm::automatic;
+  KMeans<> automatic(o);
+  automatic.fit(X);
+  CHECK(automatic.labels() == with_callback.labels());
+  CHECK(automatic.labels() == hamerly.labels());
+  CHECK((automatic.cluster_centers() - with_callback.cluster_centers()).cwiseAbs().maxCoeff() <= 1e-12);
+  CHECK(automatic.inertia() == Approx(with_callback.inertia()).epsilon(1e-13));
 }
 
 TEST_CASE("KMeans: the reference itself stops early on the tolerance and on max_iter", "[kmeans]") {
@@ -610,12 +741,13 @@ TEST_CASE("KMeans: one and two OpenMP threads give identical results", "[kmeans]
     int n_iter;
     Eigen::MatrixXd distances;
   };
-  auto run = [&](int threads, int n_init, KMeansInit init) {
+  auto run = [&](int threads, int n_init, KMeansInit init, KMeansAlgorithm algorithm) {
     omp_set_num_threads(threads);
     KMeans<>::Options o;
     o.n_clusters = 6;
     o.n_init = n_init;
     o.init = init;
+    o.algorithm = algorithm;
     o.seed = 29;
     KMeans<> km(o);
     km.fit(X);
@@ -626,14 +758,16 @@ TEST_CASE("KMeans: one and two OpenMP threads give identical results", "[kmeans]
   // n_init = 0 (auto) takes the subsample path at this size; 1 is one full k-means++ run.
   for (int n_init : {0, 1}) {
     for (KMeansInit init : {KMeansInit::kmeans_plus_plus, KMeansInit::random_box}) {
-      INFO("n_init " << n_init << ", init " << static_cast<int>(init));
-      const Result one = run(1, n_init, init);
-      const Result two = run(2, n_init, init);
-      CHECK(one.centers == two.centers);
-      CHECK(one.labels == two.labels);
-      CHECK(one.inertia == two.inertia);
-      CHECK(one.n_iter == two.n_iter);
-      CHECK(one.distances == two.distances);
+      for (KMeansAlgorithm algorithm : {KMeansAlgorithm::lloyd, KMeansAlgorithm::hamerly}) {
+        INFO("n_init " << n_init << ", init " << static_cast<int>(init) << ", algorithm " << static_cast<int>(algorithm));
+        const Result one = run(1, n_init, init, algorithm);
+        const Result two = run(2, n_init, init, algorithm);
+        CHECK(one.centers == two.centers);
+        CHECK(one.labels == two.labels);
+        CHECK(one.inertia == two.inertia);
+        CHECK(one.n_iter == two.n_iter);
+        CHECK(one.distances == two.distances);
+      }
     }
   }
   CHECK(omp_get_max_threads() == saved);

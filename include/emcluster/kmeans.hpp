@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "detail/kmeans_hamerly.hpp"
 #include "detail/kmeans_init.hpp"
 #include "detail/kmeans_kernels.hpp"
 #include "detail/parallel.hpp"
@@ -32,11 +33,19 @@ enum class KMeansInit {
   explicit_centers   ///< Options::initial_centers, as given
 };
 
+/// How KMeans runs each Lloyd iteration. Both give the same labels, iterations and centres
+/// (up to the rounding of the sums) from the same start.
+enum class KMeansAlgorithm {
+  automatic,  ///< hamerly when its bounds take at most a tenth of the data (d * sizeof(Scalar) >= 40 bytes) and no callback is set, else lloyd
+  lloyd,      ///< every sample's distances to every centre in every iteration
+  hamerly     ///< Hamerly's bounds skip samples whose centre cannot change; one float per sample
+};
+
 /// What the per-iteration callback of KMeans receives.
 struct KMeansIteration {
   int restart = 0;            ///< 0-based restart (Options::n_init runs)
   int iteration = 0;          ///< 1-based Lloyd iteration within the restart
-  double inertia = 0.0;       ///< sum of w ||x - c||^2 of this iteration's assignment
+  double inertia = 0.0;       ///< sum of w ||x - c||^2 of this iteration's assignment (NaN with KMeansAlgorithm::hamerly, which does not compute it)
   double center_shift = 0.0;  ///< total squared movement of the centres in this iteration
 };
 
@@ -50,6 +59,14 @@ struct KMeansIteration {
 /// shift falls to `tol` times the mean per-feature variance of X, or after `max_iter`
 /// iterations; the labels are then recomputed from the final centres. With `n_init` > 1 the
 /// restart with the lowest inertia wins.
+///
+/// By default (KMeansAlgorithm::automatic) the iterations use Hamerly's bounds when they are
+/// cheap in memory (one float per sample, at most a tenth of the data: d * sizeof(Scalar) >=
+/// 40 bytes): a sample whose nearest centre provably cannot have changed is skipped, and only
+/// samples that change cluster update the running sums. The labels, iterations and centres
+/// are those of plain Lloyd from the same start (centres up to the rounding of the sums); the
+/// per-iteration inertia is not computed then (NaN in the callback, so a callback makes
+/// automatic choose plain Lloyd). The final inertia is always computed exactly.
 ///
 /// The default `n_init = 0` ("auto") protects against the bad local minima a single
 /// k-means++ start can land in (background noise attracting a seed, say) without paying for
@@ -99,6 +116,7 @@ class KMeans {
     double tol = 1e-4;    ///< stop when total squared centre shift <= tol * mean feature variance; 0 = only on stable labels
     std::uint64_t seed = 0;  ///< seed of every random choice (init, restarts)
     int n_local_trials = 0;  ///< greedy k-means++ candidates per centre; 0 = 2 + floor(ln k)
+    KMeansAlgorithm algorithm = KMeansAlgorithm::automatic;  ///< plain Lloyd steps or Hamerly's bounds
     AssignKernel kernel = AssignKernel::automatic;  ///< nearest-centre kernel (for tests and tuning)
     std::function<void(const KMeansIteration&)> callback;  ///< called after every iteration, if set
   };
@@ -236,15 +254,16 @@ class KMeans {
 
   /// Moves every centre without weight to one of the samples farthest from their own
   /// (pre-update) centre, taking that sample out of its old cluster's sums; the farthest
-  /// sample goes to the lowest-numbered empty cluster, ties broken by sample index.
+  /// sample goes to the lowest-numbered empty cluster, ties broken by sample index. Returns
+  /// whether any centre was empty.
   template <typename Derived>
-  static void relocate_empty_clusters(const Eigen::MatrixBase<Derived>& X, const double* w, const int* labels,
+  static bool relocate_empty_clusters(const Eigen::MatrixBase<Derived>& X, const double* w, const int* labels,
                                       const detail::PreparedCenters<Scalar>& old, detail::LloydStats& stats) {
     std::vector<Eigen::Index> empty;
     for (Eigen::Index j = 0; j < stats.weights.size(); ++j) {
       if (stats.weights(j) == 0) empty.push_back(j);
     }
-    if (empty.empty()) return;
+    if (empty.empty()) return false;
     const Eigen::Index n = X.rows();
     std::vector<double> dist(static_cast<std::size_t>(n));
     const auto chunks = detail::make_chunks(n, 0);
@@ -273,6 +292,23 @@ class KMeans {
       stats.sums.row(empty[e]) = xi;
       stats.weights(empty[e]) = wi;
     }
+    return true;
+  }
+
+  /// Whether a fit on d features runs Hamerly's algorithm (KMeansAlgorithm::automatic: when
+  /// one float per sample is at most a tenth of a sample's data, and no callback wants every
+  /// iteration's inertia).
+  bool use_hamerly(Eigen::Index d) const {
+    switch (options_.algorithm) {
+      case KMeansAlgorithm::lloyd:
+        return false;
+      case KMeansAlgorithm::hamerly:
+        return true;
+      case KMeansAlgorithm::automatic:
+        break;
+    }
+    return options_.n_clusters > 1 && d * Eigen::Index(sizeof(Scalar)) >= 10 * Eigen::Index(sizeof(float)) &&
+           !options_.callback;
   }
 
   /// One restart of Lloyd's algorithm from the given centres; labels is scratch of size n.
@@ -282,17 +318,31 @@ class KMeans {
     Run run;
     labels.setConstant(-1);
     detail::PreparedCenters<Scalar> C(centers);
+    std::vector<detail::HamerlyState> hamerly;  // empty: plain Lloyd passes
+    if (use_hamerly(X.cols())) hamerly.emplace_back(X.rows(), C.k(), C.d());
     for (int it = 1; it <= options_.max_iter; ++it) {
       // Sufficient statistics of this assignment, combined over chunks in order.
-      detail::LloydStats stats = detail::lloyd_pass(X, w, C, labels.data(), true, options_.kernel);
-      relocate_empty_clusters(X, w, labels.data(), C, stats);
+      detail::LloydStats stats;
+      if (hamerly.empty()) {
+        stats = detail::lloyd_pass(X, w, C, labels.data(), true, options_.kernel);
+      } else {
+        auto& state = hamerly.front();
+        stats.changed = detail::hamerly_pass(X, w, C, labels.data(), state, options_.kernel);
+        stats.sums = state.sums;
+        stats.weights = state.weights;
+        stats.inertia = std::numeric_limits<double>::quiet_NaN();
+      }
+      // Relocated samples leave the running sums out of step with the labels: rebuild them.
+      if (relocate_empty_clusters(X, w, labels.data(), C, stats) && !hamerly.empty()) hamerly.front().rebuild = true;
       // M-step: every centre with weight moves to its weighted mean.
       Eigen::MatrixXd updated = C.centers_d;
       for (Eigen::Index j = 0; j < updated.rows(); ++j) {
         if (stats.weights(j) > 0) updated.row(j) = stats.sums.row(j) / stats.weights(j);
       }
       const double shift = (updated - C.centers_d).squaredNorm();
-      C = detail::PreparedCenters<Scalar>(updated);
+      detail::PreparedCenters<Scalar> next(updated);
+      if (!hamerly.empty()) hamerly.front().centres_moved(C.centers_d, next.centers_d);
+      C = std::move(next);
       run.n_iter = it;
       if (report && options_.callback) options_.callback(KMeansIteration{restart, it, stats.inertia, shift});
       if (stats.changed == 0) {  // strict convergence: labels are final for these centres
