@@ -76,16 +76,23 @@ struct HamerlyState {
 /// the result, so shrinking by 2^-22 of the magnitude keeps the stored gap a lower bound.
 inline constexpr float kGapRoundDown = 1.0f / (1 << 22);
 
-/// The gap of one freshly assigned sample, rounded down to float, from the kernel's partial
-/// distances p = ||c||^2 - 2 x.c of its nearest and second nearest centres and the sample's
-/// ||x||^2: sqrt(x2 + second - err2) - sqrt(x2 + best + err2), err2 bounding the rounding
-/// error of a partial distance.
-inline float fresh_gap(double x2, double best, double second, double err2) {
-  if (std::isinf(second)) return std::numeric_limits<float>::infinity();  // k = 1: nothing to switch to
-  const double gap = std::sqrt(std::max(x2 + second - err2, 0.0)) - std::sqrt(std::max(x2 + best + err2, 0.0));
-  float f = static_cast<float>(gap);
-  if (static_cast<double>(f) > gap) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-  return f;
+/// Rows the gather of failing samples prefetches ahead.
+inline constexpr Eigen::Index kPrefetchAhead = 8;
+
+/// Asks the CPU to start loading row i of X (data with direct access only; a no-op for
+/// expressions and for compilers without __builtin_prefetch).
+template <typename Derived>
+inline void prefetch_row(const Eigen::MatrixBase<Derived>& X, Eigen::Index i) {
+#if defined(__GNUC__) || defined(__clang__)
+  if constexpr (bool(Derived::IsRowMajor) && (int(Eigen::internal::traits<Derived>::Flags) & Eigen::DirectAccessBit)) {
+    const char* p = reinterpret_cast<const char*>(X.derived().data() + i * X.derived().outerStride());
+    const std::size_t bytes = static_cast<std::size_t>(X.cols()) * sizeof(typename Derived::Scalar);
+    for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
+  }
+#else
+  (void)X;
+  (void)i;
+#endif
 }
 
 /// One Hamerly E-step over all rows of X: re-assigns the samples whose bound fails, updates
@@ -119,40 +126,76 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
     std::vector<Eigen::Index> counts(static_cast<std::size_t>(k), 0);
     AssignWorkspace<Scalar> ws(d, k, kernel == AssignKernel::gemm);
     const Eigen::Index ld = ws.xb.rows();
-    std::vector<Eigen::Index> queued;  // rows of X waiting in ws.xb for the kernel
+    std::vector<Eigen::Index> queued;  // rows of X waiting in `staged` for the kernel
+    Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> staged(kBlockRows, d);
     queued.reserve(static_cast<std::size_t>(kBlockRows));
-    std::vector<double> x2(static_cast<std::size_t>(kBlockRows));
+    Eigen::ArrayXd x2(kBlockRows), best(kBlockRows), sec(kBlockRows), fresh(kBlockRows);
+    RowBlockD xrows(kBlockRows, d);
     // Assigns the rows held in ws.xb (row q of the block is row row_of(q) of X), refreshes
     // their gaps and moves their weighted values between the sums.
     Eigen::Index assigned = 0;
     const auto process = [&](Eigen::Index rows, auto&& row_of) {
       assigned += rows;
       assign_rows(rows, C, kernel, ws, true);
-      std::fill(x2.begin(), x2.begin() + rows, 0.0);
-      for (Eigen::Index f = 0; f < d; ++f) {
-        const Scalar* xf = ws.xb.data() + f * ld;
-        for (Eigen::Index q = 0; q < rows; ++q) x2[std::size_t(q)] += static_cast<double>(xf[q]) * static_cast<double>(xf[q]);
+      // Fresh gaps, vectorised across the rows, from the kernel's partial distances
+      // p = ||c||^2 - 2 x.c of the nearest and second nearest centres and ||x||^2 (double):
+      // sqrt(x2 + second - err) - sqrt(x2 + best + err), err bounding the rounding error of a
+      // partial distance, less a relative slack of 2^-20 that covers the rounding to float.
+      // (k = 1: second is +inf, and so is the gap.)
+      double* EMCLUSTER_RESTRICT xx = x2.data();
+      double* EMCLUSTER_RESTRICT b = best.data();
+      double* EMCLUSTER_RESTRICT s2 = sec.data();
+      for (Eigen::Index q = 0; q < rows; ++q) {
+        xx[q] = 0;
+        b[q] = static_cast<double>(ws.best(q));
+        s2[q] = static_cast<double>(ws.second(q));
       }
+      for (Eigen::Index f = 0; f < d; ++f) {
+        const Scalar* EMCLUSTER_RESTRICT xf = ws.xb.data() + f * ld;
+        for (Eigen::Index q = 0; q < rows; ++q) xx[q] += static_cast<double>(xf[q]) * static_cast<double>(xf[q]);
+      }
+      const auto x2a = x2.head(rows);
+      const Eigen::ArrayXd err = err_scale * (x2a + max_c2);
+      fresh.head(rows) = (x2a + sec.head(rows) - err).max(0.0).sqrt() - (x2a + best.head(rows) + err).max(0.0).sqrt();
+      fresh.head(rows) -= fresh.head(rows).abs().min(1e300) * (1.0 / (1 << 20));
+      bool moves = rebuild;
       for (Eigen::Index q = 0; q < rows; ++q) {
         const Eigen::Index i = row_of(q);
-        const int lab = ws.label(q);
-        const double xx = x2[std::size_t(q)];
-        gap[i] = fresh_gap(xx, static_cast<double>(ws.best(q)), static_cast<double>(ws.second(q)),
-                           err_scale * (xx + max_c2));
-        const int old = labels[i];
+        gap[i] = static_cast<float>(fresh(q));
+        moves = moves || labels[i] != ws.label(q);
+      }
+      if (!moves) return;
+      // Samples that change cluster move their weighted values between the sums, read in
+      // double from X's contiguous rows (or from a double copy of the block otherwise).
+      constexpr bool contiguous = bool(Derived::IsRowMajor) &&
+                                  (int(Eigen::internal::traits<Derived>::Flags) & Eigen::DirectAccessBit) &&
+                                  int(Derived::InnerStrideAtCompileTime) == 1;
+      if constexpr (!contiguous) rows_in_double(X, rows, row_of, ws.xb, xrows);
+      for (Eigen::Index q = 0; q < rows; ++q) {
+        const Eigen::Index i = row_of(q);
+        const int lab = ws.label(q), old = labels[i];
         labels[i] = lab;
         if (!rebuild && old == lab) continue;
         const double wi = weight_of(w, i);
-        double* to = s.sums.row(lab).data();
-        double* from = !rebuild && old >= 0 ? s.sums.row(old).data() : nullptr;
-        for (Eigen::Index f = 0; f < d; ++f) {
-          const double v = wi * static_cast<double>(ws.xb.data()[f * ld + q]);
-          to[f] += v;
-          if (from) from[f] -= v;
+        double* EMCLUSTER_RESTRICT to = s.sums.data() + lab * d;
+        if constexpr (contiguous) {
+          const Scalar* EMCLUSTER_RESTRICT x = X.derived().data() + i * X.derived().outerStride();
+          for (Eigen::Index f = 0; f < d; ++f) to[f] += wi * static_cast<double>(x[f]);
+        } else {
+          const double* EMCLUSTER_RESTRICT x = xrows.data() + q * d;
+          for (Eigen::Index f = 0; f < d; ++f) to[f] += wi * x[f];
         }
         s.weights(lab) += wi;
         ++counts[static_cast<std::size_t>(lab)];
-        if (from) {
+        if (!rebuild && old >= 0) {
+          double* EMCLUSTER_RESTRICT from = s.sums.data() + old * d;
+          if constexpr (contiguous) {
+            const Scalar* EMCLUSTER_RESTRICT x = X.derived().data() + i * X.derived().outerStride();
+            for (Eigen::Index f = 0; f < d; ++f) from[f] -= wi * static_cast<double>(x[f]);
+          } else {
+            const double* EMCLUSTER_RESTRICT x = xrows.data() + q * d;
+            for (Eigen::Index f = 0; f < d; ++f) from[f] -= wi * x[f];
+          }
           s.weights(old) -= wi;
           --counts[static_cast<std::size_t>(old)];
         }
@@ -161,30 +204,47 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
     };
     const auto flush = [&]() {
       const auto rows = static_cast<Eigen::Index>(queued.size());
-      if (rows > 0) process(rows, [&](Eigen::Index q) { return queued[static_cast<std::size_t>(q)]; });
+      if (rows == 0) return;
+      copy_block(staged, 0, rows, ws.xb);  // one transposition for the whole block
+      process(rows, [&](Eigen::Index q) { return queued[static_cast<std::size_t>(q)]; });
       queued.clear();
     };
+    std::vector<Eigen::Index> failing(static_cast<std::size_t>(kBlockRows) + 1);
     for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
-      Eigen::Index failed = 0;
-      for (Eigen::Index i = begin; i < end; ++i) {
-        const int a = labels[i];
-        float g = -1.0f;
-        if (!rebuild && a >= 0) {
-          g = gap[i] - drop[a];
+      Eigen::Index failed = end - begin;
+      if (!rebuild) {  // (labels are all >= 0 after the first pass, which rebuilds)
+        failed = 0;
+        for (Eigen::Index i = begin; i < end; ++i) {
+          float g = gap[i] - drop[labels[i]];
           g -= std::abs(g) * kGapRoundDown;
+          gap[i] = g;
+          failing[static_cast<std::size_t>(failed)] = i;  // branch-free list of the failing rows
+          failed += g <= 0;
         }
-        gap[i] = g;
-        failed += g <= 0;
       }
       if (failed == 0) return;
-      if (failed == end - begin && queued.empty()) {  // the whole block: no gather needed
+      if (failed == end - begin) {  // the whole block: no gather needed
         copy_block(X, begin, end, ws.xb);
         process(end - begin, [&](Eigen::Index q) { return begin + q; });
         return;
       }
-      for (Eigen::Index i = begin; i < end; ++i) {
-        if (gap[i] > 0) continue;
-        ws.xb.row(static_cast<Eigen::Index>(queued.size())) = X.row(i);
+      if (failed * 4 > end - begin && d * Eigen::Index(sizeof(Scalar)) <= 128) {
+        // Many short rows: a sequential copy of the block (cheaper than scattered loads of
+        // one or two cache lines each), then the failing rows moved to its top, in place.
+        copy_block(X, begin, end, ws.xb);
+        for (Eigen::Index f = 0; f < d; ++f) {
+          Scalar* col = ws.xb.data() + f * ld;
+          for (Eigen::Index q = 0; q < failed; ++q) col[q] = col[failing[static_cast<std::size_t>(q)] - begin];
+        }
+        process(failed, [&](Eigen::Index q) { return failing[static_cast<std::size_t>(q)]; });
+        return;
+      }
+      // Gather the failing rows (no branch between the loads, and the rows a few ahead
+      // prefetched: their cache misses overlap).
+      for (Eigen::Index f = 0; f < failed; ++f) {
+        if (f + kPrefetchAhead < failed) prefetch_row(X, failing[static_cast<std::size_t>(f + kPrefetchAhead)]);
+        const Eigen::Index i = failing[static_cast<std::size_t>(f)];
+        staged.row(static_cast<Eigen::Index>(queued.size())) = X.row(i);  // contiguous rows
         queued.push_back(i);
         if (static_cast<Eigen::Index>(queued.size()) == kBlockRows) flush();
       }

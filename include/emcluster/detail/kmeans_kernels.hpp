@@ -17,9 +17,9 @@ namespace emcluster {
 /// How KMeans finds the nearest centre of each sample. Every kernel gives the same labels up
 /// to rounding on near-exact ties; the tests hold each one to the plain reference.
 enum class AssignKernel {
-  automatic,  ///< direct for small k * d, GEMM otherwise (the default)
-  direct,     ///< vectorised loops over a block of rows, one centre at a time (small k, d)
-  gemm        ///< one matrix product per block of rows (large k, d)
+  automatic,  ///< direct up to 256 features, GEMM beyond (the default)
+  direct,     ///< register-blocked loops over tiles of rows and blocks of 8 centres, vectorised across rows
+  gemm        ///< one matrix product per block of rows (cache-blocked: for many features)
 };
 
 }  // namespace emcluster
@@ -32,8 +32,10 @@ namespace emcluster::detail {
 #define EMCLUSTER_RESTRICT
 #endif
 
-/// k * d up to which the automatic choice uses the direct kernel.
-inline constexpr Eigen::Index kDirectKernelMaxWork = 128;
+/// Features up to which the automatic choice uses the direct kernel: its tile of rows (32
+/// floats or 16 doubles by d) then stays in L1 while every block of 8 centres reads it;
+/// beyond, the cache-blocked GEMM wins.
+inline constexpr Eigen::Index kDirectKernelMaxFeatures = 256;
 
 /// Centres prepared for a nearest-centre search: -2 c in the data's scalar type (row-major,
 /// one centre per contiguous row) for the distance kernels, ||c||^2, and a double copy for
@@ -67,7 +69,11 @@ struct AssignWorkspace {
   Eigen::VectorXi label;                                       ///< nearest centre per row
 
   AssignWorkspace(Eigen::Index d, Eigen::Index k, bool gemm)
-      : xb(kBlockRows, d), acc(kBlockRows), best(kBlockRows), second(kBlockRows), label(kBlockRows) {
+      : xb(Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>::Zero(kBlockRows, d)),  // tiles read past the rows in use
+        acc(kBlockRows),
+        best(kBlockRows),
+        second(kBlockRows),
+        label(kBlockRows) {
     if (gemm) dist.resize(kBlockRows, k);
   }
 };
@@ -75,7 +81,37 @@ struct AssignWorkspace {
 /// Resolves AssignKernel::automatic for k centres in d dimensions.
 inline AssignKernel choose_kernel(AssignKernel requested, Eigen::Index k, Eigen::Index d) {
   if (requested != AssignKernel::automatic) return requested;
-  return k * d <= kDirectKernelMaxWork ? AssignKernel::direct : AssignKernel::gemm;
+  (void)k;
+  return d <= kDirectKernelMaxFeatures ? AssignKernel::direct : AssignKernel::gemm;
+}
+
+/// Row-major double copies of block rows, for the per-row statistics.
+using RowBlockD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Fills the first `rows` rows of xr with rows row_of(0), ..., row_of(rows - 1) of X in
+/// double: straight from X when its rows are contiguous in memory, else from the block copy
+/// xb (column-major, leading dimension xb.rows()) that holds the same rows. Plain loops:
+/// the compiler vectorises the conversion (Eigen 3.4 does not vectorise a float to double cast).
+template <typename Derived, typename Scalar, typename RowOf>
+void rows_in_double(const Eigen::MatrixBase<Derived>& X, Eigen::Index rows, RowOf&& row_of,
+                    const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& xb, RowBlockD& xr) {
+  const Eigen::Index d = X.cols();
+  if constexpr (bool(Derived::IsRowMajor) && (int(Eigen::internal::traits<Derived>::Flags) & Eigen::DirectAccessBit) &&
+                int(Derived::InnerStrideAtCompileTime) == 1) {
+    const Eigen::Index stride = X.derived().outerStride();
+    for (Eigen::Index q = 0; q < rows; ++q) {
+      const Scalar* EMCLUSTER_RESTRICT src = X.derived().data() + row_of(q) * stride;
+      double* EMCLUSTER_RESTRICT dst = xr.data() + q * d;
+      for (Eigen::Index f = 0; f < d; ++f) dst[f] = static_cast<double>(src[f]);
+    }
+  } else {
+    const Eigen::Index ld = xb.rows();
+    for (Eigen::Index f = 0; f < d; ++f) {
+      const Scalar* EMCLUSTER_RESTRICT src = xb.data() + f * ld;
+      double* EMCLUSTER_RESTRICT dst = xr.data() + f;
+      for (Eigen::Index q = 0; q < rows; ++q) dst[q * d] = static_cast<double>(src[q]);
+    }
+  }
 }
 
 /// Keeps, row by row, the smaller of best and candidate and the label it came from.
@@ -171,19 +207,74 @@ void assign_rows(Eigen::Index rows, const PreparedCenters<Scalar>& C, AssignKern
     }
     return;
   }
-  // Direct kernel: one centre at a time, vectorised across the rows of the block.
-  Scalar* EMCLUSTER_RESTRICT acc = ws.acc.data();
-  const Scalar* xb = ws.xb.data();
-  for (Eigen::Index j = 0; j < k; ++j) {
-    const Scalar c2 = C.squared_norms(j);
-    for (Eigen::Index r = 0; r < rows; ++r) acc[r] = c2;
-    const Scalar* m2c = C.minus2_centers.row(j).data();
-    for (Eigen::Index f = 0; f < d; ++f) {
-      const Scalar m = m2c[f];
-      const Scalar* EMCLUSTER_RESTRICT xf = xb + f * ld;
-      for (Eigen::Index r = 0; r < rows; ++r) acc[r] += xf[r] * m;
+  if (k < 8) {
+    // Direct kernel for a few centres: one centre at a time over the whole block.
+    Scalar* EMCLUSTER_RESTRICT acc = ws.acc.data();
+    const Scalar* xb = ws.xb.data();
+    for (Eigen::Index j = 0; j < k; ++j) {
+      const Scalar c2 = C.squared_norms(j);
+      for (Eigen::Index r = 0; r < rows; ++r) acc[r] = c2;
+      const Scalar* m2c = C.minus2_centers.row(j).data();
+      for (Eigen::Index f = 0; f < d; ++f) {
+        const Scalar m = m2c[f];
+        const Scalar* EMCLUSTER_RESTRICT xf = xb + f * ld;
+        for (Eigen::Index r = 0; r < rows; ++r) acc[r] += xf[r] * m;
+      }
+      fold_candidate(rows, acc, static_cast<int>(j), second, ws);
     }
-    fold_candidate(rows, acc, static_cast<int>(j), second, ws);
+    return;
+  }
+  // Direct kernel for 8 centres or more: register-blocked, vectorised across the rows of the block. A tile of
+  // 2 x 64 bytes of rows against 8 centres at a time keeps its 8 x 2 vectors of partial
+  // distances in registers through the loop over features, so every feature costs one load
+  // per row vector and one broadcast per centre for 16 fused multiply-adds.
+  constexpr Eigen::Index L = 64 / Eigen::Index(sizeof(Scalar));
+  constexpr Eigen::Index T = 2 * L;
+  constexpr Eigen::Index CB = 8;
+  static_assert(kBlockRows % T == 0, "a block must hold whole tiles");
+  const Scalar* xb = ws.xb.data();
+  const Scalar* m2c = C.minus2_centers.data();
+  const Scalar* c2 = C.squared_norms.data();
+  const Scalar inf = std::numeric_limits<Scalar>::infinity();
+  using Tile = Eigen::Array<Scalar, T, 1>;  // fixed size: Eigen keeps it in vector registers
+  for (Eigen::Index r0 = 0; r0 < rows; r0 += T) {
+    alignas(64) Scalar best[T], sec[T], acc[CB][T];
+    alignas(64) int lab[T];
+    for (Eigen::Index l = 0; l < T; ++l) {
+      best[l] = inf;
+      sec[l] = inf;
+      lab[l] = 0;
+    }
+    for (Eigen::Index j0 = 0; j0 < k; j0 += CB) {
+      const Eigen::Index nb = std::min(CB, k - j0);
+      if (nb == CB) {
+        Tile a[CB];
+        for (Eigen::Index q = 0; q < CB; ++q) a[q].setConstant(c2[j0 + q]);
+        for (Eigen::Index f = 0; f < d; ++f) {
+          const Eigen::Map<const Tile> xf(xb + f * ld + r0);
+          for (Eigen::Index q = 0; q < CB; ++q) a[q] += xf * m2c[(j0 + q) * d + f];
+        }
+        for (Eigen::Index q = 0; q < CB; ++q) Eigen::Map<Tile>{acc[q]} = a[q];
+      } else {
+        for (Eigen::Index q = 0; q < nb; ++q) {
+          Tile a = Tile::Constant(c2[j0 + q]);
+          for (Eigen::Index f = 0; f < d; ++f) a += Eigen::Map<const Tile>(xb + f * ld + r0) * m2c[(j0 + q) * d + f];
+          Eigen::Map<Tile>{acc[q]} = a;
+        }
+      }
+      for (Eigen::Index q = 0; q < nb; ++q) {
+        const int j = static_cast<int>(j0 + q);
+        if (second) {
+          keep_two_minima(T, acc[q], j, best, sec, lab);
+        } else {
+          keep_minimum(T, acc[q], j, best, lab);
+        }
+      }
+    }
+    const Eigen::Index n_out = std::min(T, rows - r0);
+    std::copy(best, best + n_out, ws.best.data() + r0);
+    std::copy(lab, lab + n_out, ws.label.data() + r0);
+    if (second) std::copy(sec, sec + n_out, ws.second.data() + r0);
   }
 }
 
@@ -365,8 +456,8 @@ LloydStats lloyd_pass(const Eigen::MatrixBase<Derived>& X, const double* w, cons
   for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
     LloydStats s = accumulate ? LloydStats(k, d) : LloydStats();
     AssignWorkspace<Scalar> ws(d, k, kernel == AssignKernel::gemm);
-    Eigen::VectorXd x(d);
     const Eigen::Index ld = ws.xb.rows();
+    RowBlockD xrows(masked ? 0 : kBlockRows, d);
     std::vector<MaskedStatsWorkspace> mws;
     if (masked) mws.emplace_back(k, d);
     for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
@@ -384,24 +475,18 @@ LloydStats lloyd_pass(const Eigen::MatrixBase<Derived>& X, const double* w, cons
                            accumulate, mws.front());
         return;
       }
-      const Scalar* xb = ws.xb.data();
+      // Row by row, on a row-major double copy of the block (contiguous rows): the exact
+      // distance to the assigned centre and the weighted sums.
+      rows_in_double(X, rows, [begin](Eigen::Index q) { return begin + q; }, ws.xb, xrows);
       for (Eigen::Index r = 0; r < rows; ++r) {
-        const Eigen::Index i = begin + r;
         const int lab = label[r];
-        const double wi = weight_of(w, i);
-        const double* c = C.centers_d.row(lab).data();
-        double dist = 0;
-        for (Eigen::Index f = 0; f < d; ++f) {
-          x(f) = static_cast<double>(xb[f * ld + r]);
-          const double diff = x(f) - c[f];
-          dist += diff * diff;
-        }
-        s.inertia += wi * dist;
-        if (accumulate) {
-          double* sum = s.sums.row(lab).data();
-          for (Eigen::Index f = 0; f < d; ++f) sum[f] += wi * x(f);
-          s.weights(lab) += wi;
-        }
+        const double wi = weight_of(w, begin + r);
+        s.inertia += wi * (xrows.row(r) - C.centers_d.row(lab)).squaredNorm();
+        if (!accumulate) continue;
+        double* EMCLUSTER_RESTRICT sum = s.sums.data() + lab * d;
+        const double* EMCLUSTER_RESTRICT x = xrows.data() + r * d;
+        for (Eigen::Index f = 0; f < d; ++f) sum[f] += wi * x[f];
+        s.weights(lab) += wi;
       }
     });
     if (masked) mws.front().flush(s, accumulate);

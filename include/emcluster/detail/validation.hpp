@@ -9,10 +9,28 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "../exceptions.hpp"
+#include "parallel.hpp"
 
 namespace emcluster::detail {
+
+/// Whether every entry of X is finite: x * 0 is 0 for finite x and NaN for NaN and +-Inf, so
+/// one vectorised sum per chunk of rows tells (chunks in parallel on large data).
+template <typename Derived>
+bool all_finite(const Eigen::MatrixBase<Derived>& X) {
+  using Scalar = typename Derived::Scalar;
+  const auto chunks = make_chunks(X.rows(), 0);
+  std::vector<char> ok(chunks.size(), 1);
+  for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
+    ok[c] = std::isfinite(static_cast<double>((X.middleRows(chunk.begin, chunk.size()).array() * Scalar(0)).sum()));
+  });
+  for (char v : ok) {
+    if (!v) return false;
+  }
+  return true;
+}
 
 /// Builds a message from streamable parts.
 template <typename... Parts>
@@ -36,7 +54,7 @@ void check_data(const char* where, const char* name, const Eigen::MatrixBase<Der
     fail(where, name, " is empty (", X.rows(), " x ", X.cols(),
          "); it needs at least one sample (row) and one feature (column)");
   }
-  if (X.allFinite()) return;
+  if (all_finite(X)) return;
   // Slow path, only on failure: locate the first bad entry in row order.
   for (Eigen::Index i = 0; i < X.rows(); ++i) {
     for (Eigen::Index j = 0; j < X.cols(); ++j) {
