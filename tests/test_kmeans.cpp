@@ -391,8 +391,11 @@ TEST_CASE("KMeans: Hamerly's algorithm gives the labels, iterations and centres 
       for (AssignKernel kernel : {AssignKernel::direct, AssignKernel::gemm}) {
         INFO("n " << sh.n << ", d " << sh.d << ", k " << sh.k << ", weighted " << weighted << ", kernel "
                   << static_cast<int>(kernel));
-        auto fit = [&](auto scalar, KMeansAlgorithm algorithm) {
+        // layout 0: column-major; 1: row-major (Hamerly gathers the failing rows straight
+        // from X); 2: a block of a wider row-major matrix (rows with an outer stride).
+        auto fit = [&](auto scalar, KMeansAlgorithm algorithm, int layout = 0) {
           using S = decltype(scalar);
+          using RowMajor = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
           typename KMeans<S>::Options o;
           o.n_clusters = sh.k;
           o.init = KMeansInit::explicit_centers;
@@ -401,11 +404,21 @@ TEST_CASE("KMeans: Hamerly's algorithm gives the labels, iterations and centres 
           o.kernel = kernel;
           o.algorithm = algorithm;
           KMeans<S> km(o);
-          const Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> X = Xd.cast<S>();
-          if (weighted) {
-            km.fit(X, w);
+          auto run = [&](const auto& X) {
+            if (weighted) {
+              km.fit(X, w);
+            } else {
+              km.fit(X);
+            }
+          };
+          if (layout == 0) {
+            run(Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>(Xd.cast<S>()));
+          } else if (layout == 1) {
+            run(RowMajor(Xd.cast<S>()));
           } else {
-            km.fit(X);
+            RowMajor wide = RowMajor::Constant(sh.n + 2, sh.d + 3, S(1e6));
+            wide.block(1, 2, sh.n, sh.d) = Xd.cast<S>();
+            run(wide.block(1, 2, sh.n, sh.d));
           }
           return km;
         };
@@ -423,6 +436,16 @@ TEST_CASE("KMeans: Hamerly's algorithm gives the labels, iterations and centres 
         CHECK(fast_f.labels() == plain_f.labels());
         CHECK((fast_f.cluster_centers() - plain_f.cluster_centers()).cwiseAbs().maxCoeff() <= 1e-5f);
         CHECK(fast_f.inertia() == Approx(plain_f.inertia()).epsilon(1e-6));
+        for (int layout : {1, 2}) {
+          INFO("layout " << layout);
+          const auto rows_d = fit(double(), KMeansAlgorithm::hamerly, layout);
+          CHECK(rows_d.labels() == fast.labels());
+          CHECK(rows_d.cluster_centers() == fast.cluster_centers());  // bitwise
+          CHECK(rows_d.n_iter() == fast.n_iter());
+          const auto rows_f = fit(float(), KMeansAlgorithm::hamerly, layout);
+          CHECK(rows_f.labels() == fast_f.labels());
+          CHECK(rows_f.cluster_centers() == fast_f.cluster_centers());
+        }
       }
     }
   }

@@ -113,6 +113,10 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
   const double err_scale = 4.0 * static_cast<double>(d + 2) * eps;
   const double max_c2 = k > 0 ? C.centers_d.rowwise().squaredNorm().maxCoeff() : 0.0;
   const auto chunks = make_chunks(n, sizeof(double) * std::size_t(k * (d + 1)));
+  // Rows contiguous in memory: the failing rows are gathered straight from X by index.
+  constexpr bool contiguous = bool(Derived::IsRowMajor) &&
+                              (int(Eigen::internal::traits<Derived>::Flags) & Eigen::DirectAccessBit) &&
+                              int(Derived::InnerStrideAtCompileTime) == 1;
   struct Delta {
     LloydStats s;
     std::vector<Eigen::Index> counts;
@@ -123,11 +127,12 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
   const float* drop = state.drop.data();
   for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
     LloydStats s(k, d);
+    RowStats rs(k, d);
     std::vector<Eigen::Index> counts(static_cast<std::size_t>(k), 0);
     AssignWorkspace<Scalar> ws(d, k, kernel == AssignKernel::gemm);
     const Eigen::Index ld = ws.xb.rows();
     std::vector<Eigen::Index> queued;  // rows of X waiting in `staged` for the kernel
-    Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> staged(kBlockRows, d);
+    Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> staged(contiguous ? 0 : kBlockRows, d);
     queued.reserve(static_cast<std::size_t>(kBlockRows));
     Eigen::ArrayXd x2(kBlockRows), best(kBlockRows), sec(kBlockRows), fresh(kBlockRows);
     RowBlockD xrows(kBlockRows, d);
@@ -167,9 +172,6 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
       if (!moves) return;
       // Samples that change cluster move their weighted values between the sums, read in
       // double from X's contiguous rows (or from a double copy of the block otherwise).
-      constexpr bool contiguous = bool(Derived::IsRowMajor) &&
-                                  (int(Eigen::internal::traits<Derived>::Flags) & Eigen::DirectAccessBit) &&
-                                  int(Derived::InnerStrideAtCompileTime) == 1;
       if constexpr (!contiguous) rows_in_double(X, rows, row_of, ws.xb, xrows);
       for (Eigen::Index q = 0; q < rows; ++q) {
         const Eigen::Index i = row_of(q);
@@ -177,27 +179,14 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
         labels[i] = lab;
         if (!rebuild && old == lab) continue;
         const double wi = weight_of(w, i);
-        double* EMCLUSTER_RESTRICT to = s.sums.data() + lab * d;
         if constexpr (contiguous) {
-          const Scalar* EMCLUSTER_RESTRICT x = X.derived().data() + i * X.derived().outerStride();
-          for (Eigen::Index f = 0; f < d; ++f) to[f] += wi * static_cast<double>(x[f]);
+          const Scalar* x = X.derived().data() + i * X.derived().outerStride();
+          rs.add(q, lab, wi, x);
+          if (!rebuild && old >= 0) rs.add(q, old, wi, x, -1);
         } else {
-          const double* EMCLUSTER_RESTRICT x = xrows.data() + q * d;
-          for (Eigen::Index f = 0; f < d; ++f) to[f] += wi * x[f];
-        }
-        s.weights(lab) += wi;
-        ++counts[static_cast<std::size_t>(lab)];
-        if (!rebuild && old >= 0) {
-          double* EMCLUSTER_RESTRICT from = s.sums.data() + old * d;
-          if constexpr (contiguous) {
-            const Scalar* EMCLUSTER_RESTRICT x = X.derived().data() + i * X.derived().outerStride();
-            for (Eigen::Index f = 0; f < d; ++f) from[f] -= wi * static_cast<double>(x[f]);
-          } else {
-            const double* EMCLUSTER_RESTRICT x = xrows.data() + q * d;
-            for (Eigen::Index f = 0; f < d; ++f) from[f] -= wi * x[f];
-          }
-          s.weights(old) -= wi;
-          --counts[static_cast<std::size_t>(old)];
+          const double* x = xrows.data() + q * d;
+          rs.add(q, lab, wi, x);
+          if (!rebuild && old >= 0) rs.add(q, old, wi, x, -1);
         }
         s.changed += old != lab;
       }
@@ -205,7 +194,12 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
     const auto flush = [&]() {
       const auto rows = static_cast<Eigen::Index>(queued.size());
       if (rows == 0) return;
-      copy_block(staged, 0, rows, ws.xb);  // one transposition for the whole block
+      if constexpr (contiguous) {  // gathered and transposed in one go
+        transpose_rows(X.derived().data(), X.derived().outerStride(), rows, d,
+                       [&](Eigen::Index q) { return queued[static_cast<std::size_t>(q)]; }, ws.xb.data(), ld);
+      } else {
+        copy_block(staged, 0, rows, ws.xb);  // one transposition for the whole block
+      }
       process(rows, [&](Eigen::Index q) { return queued[static_cast<std::size_t>(q)]; });
       queued.clear();
     };
@@ -226,6 +220,14 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
       if (failed == end - begin) {  // the whole block: no gather needed
         copy_block(X, begin, end, ws.xb);
         process(end - begin, [&](Eigen::Index q) { return begin + q; });
+        return;
+      }
+      if constexpr (contiguous) {  // queue the failing rows; flush() gathers them
+        for (Eigen::Index f = 0; f < failed; ++f) {
+          prefetch_row(X, failing[static_cast<std::size_t>(f)]);
+          queued.push_back(failing[static_cast<std::size_t>(f)]);
+          if (static_cast<Eigen::Index>(queued.size()) == kBlockRows) flush();
+        }
         return;
       }
       if (failed * 4 > end - begin && d * Eigen::Index(sizeof(Scalar)) <= 128) {
@@ -250,6 +252,7 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
       }
     });
     flush();
+    rs.flush(s, &counts);
     deltas[c] = Delta{std::move(s), std::move(counts), assigned};
   });
   if (rebuild) {

@@ -114,20 +114,156 @@ void rows_in_double(const Eigen::MatrixBase<Derived>& X, Eigen::Index rows, RowO
   }
 }
 
-/// Keeps, row by row, the smaller of best and candidate and the label it came from.
+// Packet code follows. GCC warns that a packet type's alignment attribute is dropped when it
+// is a template argument; Eigen's own packet code silences that warning the same way.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
+/// Scalars in one SIMD packet of Eigen's (1 without vectorisation).
 template <typename Scalar>
-inline void keep_minimum(Eigen::Index rows, const Scalar* EMCLUSTER_RESTRICT candidate, int j,
-                         Scalar* EMCLUSTER_RESTRICT best, int* EMCLUSTER_RESTRICT label) {
-  for (Eigen::Index r = 0; r < rows; ++r) {
-    const bool lower = candidate[r] < best[r];
-    best[r] = lower ? candidate[r] : best[r];
+inline constexpr Eigen::Index kPacketSize =
+    Eigen::internal::unpacket_traits<typename Eigen::internal::packet_traits<Scalar>::type>::size;
+
+/// Most centres whose indices a Scalar holds exactly (2^24 for float, 2^53 for double): the
+/// kernels carry labels as Scalar values.
+template <typename Scalar>
+inline constexpr Eigen::Index kMaxExactLabels = Eigen::Index(1) << std::numeric_limits<Scalar>::digits;
+
+/// Folds the partial distances `candidate` of centre j into the running minima of `rows`
+/// rows: best, the label of best and, with Second, the second smallest value. Labels are
+/// carried as Scalar values (exact below kMaxExactLabels) so that one comparison mask selects
+/// distance and label alike (Eigen's packet primitives, no branches). Ties keep the lower
+/// index. The register tiles use it for their last group of fewer than 8 centres.
+template <bool Second, typename Scalar>
+inline void fold_minima(Eigen::Index rows, const Scalar* EMCLUSTER_RESTRICT candidate, Scalar j,
+                        Scalar* EMCLUSTER_RESTRICT best, Scalar* EMCLUSTER_RESTRICT second,
+                        Scalar* EMCLUSTER_RESTRICT label) {
+  namespace ei = Eigen::internal;
+  using Packet = typename ei::packet_traits<Scalar>::type;
+  constexpr Eigen::Index N = ei::unpacket_traits<Packet>::size;
+  Eigen::Index r = 0;
+  if constexpr (N > 1) {
+    const Packet pj = ei::pset1<Packet>(j);
+    for (; r + N <= rows; r += N) {
+      const Packet c = ei::ploadu<Packet>(candidate + r), b = ei::ploadu<Packet>(best + r);
+      const Packet lower = ei::pcmp_lt(c, b);
+      // The new second smallest: the smaller of the old one and max(best, candidate).
+      if constexpr (Second) ei::pstoreu(second + r, ei::pmin(ei::ploadu<Packet>(second + r), ei::pselect(lower, b, c)));
+      ei::pstoreu(best + r, ei::pselect(lower, c, b));
+      ei::pstoreu(label + r, ei::pselect(lower, pj, ei::ploadu<Packet>(label + r)));
+    }
+  }
+  for (; r < rows; ++r) {
+    const Scalar c = candidate[r], b = best[r];
+    const bool lower = c < b;
+    if constexpr (Second) second[r] = std::min(second[r], lower ? b : c);
+    best[r] = lower ? c : b;
     label[r] = lower ? j : label[r];
+  }
+}
+
+/// Smallest value, its label and (with Second) the second smallest value of some candidates,
+/// one SIMD packet of rows at a time.
+template <typename Packet>
+struct PacketMinima {
+  Packet best, second, label;
+};
+
+/// Merges the minima of two groups of centres, `lo` holding the lower centre indices (it
+/// wins ties).
+template <bool Second, typename Packet>
+inline PacketMinima<Packet> merge_minima(const PacketMinima<Packet>& lo, const PacketMinima<Packet>& hi) {
+  namespace ei = Eigen::internal;
+  const Packet lower = ei::pcmp_lt(hi.best, lo.best);
+  PacketMinima<Packet> m;
+  m.best = ei::pselect(lower, hi.best, lo.best);
+  m.label = ei::pselect(lower, hi.label, lo.label);
+  if constexpr (Second) m.second = ei::pmin(ei::pselect(lower, lo.best, hi.best), ei::pmin(lo.second, hi.second));
+  return m;
+}
+
+/// Folds the partial distances of 8 consecutive centres j0, ..., j0 + 7 (acc[q] holds T rows
+/// for centre j0 + q) into the running minima of T rows: a tree of pairwise merges in
+/// registers, then one merge with the running values, instead of 8 read-modify-write folds.
+template <bool Second, Eigen::Index T, typename Scalar>
+inline void fold_eight(const Scalar (*acc)[T], Scalar j0, Scalar* EMCLUSTER_RESTRICT best,
+                       Scalar* EMCLUSTER_RESTRICT second, Scalar* EMCLUSTER_RESTRICT label) {
+  namespace ei = Eigen::internal;
+  using Packet = typename ei::packet_traits<Scalar>::type;
+  using M = PacketMinima<Packet>;
+  constexpr Eigen::Index N = ei::unpacket_traits<Packet>::size;
+  static_assert(T % N == 0, "a tile must hold whole packets");
+  for (Eigen::Index p = 0; p < T; p += N) {
+    M pair[4];
+    for (int h = 0; h < 4; ++h) {  // leaves: centres j0 + 2h and j0 + 2h + 1
+      const Packet c0 = ei::ploadu<Packet>(acc[2 * h] + p), c1 = ei::ploadu<Packet>(acc[2 * h + 1] + p);
+      const Packet lower = ei::pcmp_lt(c1, c0);
+      pair[h].best = ei::pselect(lower, c1, c0);
+      pair[h].label = ei::pselect(lower, ei::pset1<Packet>(j0 + Scalar(2 * h + 1)), ei::pset1<Packet>(j0 + Scalar(2 * h)));
+      if constexpr (Second) pair[h].second = ei::pselect(lower, c0, c1);
+    }
+    const M block = merge_minima<Second>(merge_minima<Second>(pair[0], pair[1]), merge_minima<Second>(pair[2], pair[3]));
+    M run;
+    run.best = ei::ploadu<Packet>(best + p);
+    run.label = ei::ploadu<Packet>(label + p);
+    if constexpr (Second) run.second = ei::ploadu<Packet>(second + p);
+    run = merge_minima<Second>(run, block);
+    ei::pstoreu(best + p, run.best);
+    ei::pstoreu(label + p, run.label);
+    if constexpr (Second) ei::pstoreu(second + p, run.second);
+  }
+}
+
+/// Tiles of rows transpose_rows prefetches ahead.
+inline constexpr int kTransposeAhead = 2;
+
+/// Writes rows row_of(0), ..., row_of(rows - 1) of a row-major matrix (contiguous rows, d
+/// values each, row i starting at base + i * stride) transposed into the top of the columns
+/// of dst (column-major, leading dimension ld). Square tiles of one SIMD packet of rows by one
+/// packet of features are transposed in registers (Eigen's packet transpose); the features
+/// and rows left over are copied one by one.
+template <typename Scalar, typename RowOf>
+void transpose_rows(const Scalar* base, Eigen::Index stride, Eigen::Index rows, Eigen::Index d, RowOf&& row_of,
+                    Scalar* EMCLUSTER_RESTRICT dst, Eigen::Index ld) {
+  using Packet = typename Eigen::internal::packet_traits<Scalar>::type;
+  constexpr int N = Eigen::internal::unpacket_traits<Packet>::size;
+  Eigen::Index r = 0;
+  if constexpr (N > 1) {
+    for (; r + N <= rows; r += N) {
+      const Scalar* src[N];
+      for (int i = 0; i < N; ++i) src[i] = base + row_of(r + i) * stride;
+#if defined(__GNUC__) || defined(__clang__)
+      // Ask for the rows of a later tile now: a tile's loads alone keep too few cache
+      // misses in flight to reach the memory's bandwidth.
+      if (r + (kTransposeAhead + 1) * N <= rows) {
+        for (int i = 0; i < N; ++i) {
+          const char* p = reinterpret_cast<const char*>(base + row_of(r + kTransposeAhead * N + i) * stride);
+          for (Eigen::Index b = 0; b < d * Eigen::Index(sizeof(Scalar)); b += 64) __builtin_prefetch(p + b);
+        }
+      }
+#endif
+      Eigen::Index f = 0;
+      for (; f + N <= d; f += N) {
+        Eigen::internal::PacketBlock<Packet, N> tile;
+        for (int i = 0; i < N; ++i) tile.packet[i] = Eigen::internal::ploadu<Packet>(src[i] + f);
+        Eigen::internal::ptranspose(tile);
+        for (int i = 0; i < N; ++i) Eigen::internal::pstoreu(dst + (f + i) * ld + r, tile.packet[i]);
+      }
+      for (; f < d; ++f)
+        for (int i = 0; i < N; ++i) dst[f * ld + r + i] = src[i][f];
+    }
+  }
+  for (; r < rows; ++r) {
+    const Scalar* src = base + row_of(r) * stride;
+    for (Eigen::Index f = 0; f < d; ++f) dst[f * ld + r] = src[f];
   }
 }
 
 /// Copies rows [begin, end) of X into the top of xb (column-major, leading dimension
 /// xb.rows()). Row-major data with direct access is transposed by a plain loop, which the
-/// compiler vectorises for d <= 8 far better than a generic expression assignment.
+/// compiler vectorises for d <= 8 far better than a generic expression assignment, and by
+/// register tiles (transpose_rows) above that.
 template <typename Derived, typename Scalar>
 void copy_block(const Eigen::MatrixBase<Derived>& X, Eigen::Index begin, Eigen::Index end,
                 Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& xb) {
@@ -150,8 +286,27 @@ void copy_block(const Eigen::MatrixBase<Derived>& X, Eigen::Index begin, Eigen::
       }
       return;
     }
+    transpose_rows(src, stride, rows, d, [](Eigen::Index r) { return r; }, dst, ld);
+    return;
   }
   xb.topRows(rows) = X.derived().middleRows(begin, rows);
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+/// Keeps, row by row, the smaller of best and candidate and the label it came from. (Plain
+/// loops: compilers turn them into masked stores that skip the vectors where no row
+/// improves, which is most of them on clustered data.)
+template <typename Scalar>
+inline void keep_minimum(Eigen::Index rows, const Scalar* EMCLUSTER_RESTRICT candidate, int j,
+                         Scalar* EMCLUSTER_RESTRICT best, int* EMCLUSTER_RESTRICT label) {
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const bool lower = candidate[r] < best[r];
+    best[r] = lower ? candidate[r] : best[r];
+    label[r] = lower ? j : label[r];
+  }
 }
 
 /// Keeps, row by row, the two smallest candidates seen so far (best, second) and the label
@@ -207,8 +362,9 @@ void assign_rows(Eigen::Index rows, const PreparedCenters<Scalar>& C, AssignKern
     }
     return;
   }
-  if (k < 8) {
-    // Direct kernel for a few centres: one centre at a time over the whole block.
+  if (k < 8 || k > kMaxExactLabels<Scalar>) {
+    // Direct kernel for a few centres: one centre at a time over the whole block. (Also
+    // for more centres than the tiles' Scalar labels count exactly, 2^24 in float.)
     Scalar* EMCLUSTER_RESTRICT acc = ws.acc.data();
     const Scalar* xb = ws.xb.data();
     for (Eigen::Index j = 0; j < k; ++j) {
@@ -224,10 +380,12 @@ void assign_rows(Eigen::Index rows, const PreparedCenters<Scalar>& C, AssignKern
     }
     return;
   }
-  // Direct kernel for 8 centres or more: register-blocked, vectorised across the rows of the block. A tile of
-  // 2 x 64 bytes of rows against 8 centres at a time keeps its 8 x 2 vectors of partial
+  // Direct kernel for 8 centres or more: register-blocked, vectorised across the rows of the
+  // block. A tile of 2 x 64 bytes of rows against 8 centres at a time keeps its 8 x 2 vectors of partial
   // distances in registers through the loop over features, so every feature costs one load
-  // per row vector and one broadcast per centre for 16 fused multiply-adds.
+  // per row vector and one broadcast per centre for 16 fused multiply-adds. The 8 centres'
+  // partial distances are then folded into the tile's running minima by a tree of merges in
+  // registers (fold_eight), labels carried as Scalar values.
   constexpr Eigen::Index L = 64 / Eigen::Index(sizeof(Scalar));
   constexpr Eigen::Index T = 2 * L;
   constexpr Eigen::Index CB = 8;
@@ -237,9 +395,9 @@ void assign_rows(Eigen::Index rows, const PreparedCenters<Scalar>& C, AssignKern
   const Scalar* c2 = C.squared_norms.data();
   const Scalar inf = std::numeric_limits<Scalar>::infinity();
   using Tile = Eigen::Array<Scalar, T, 1>;  // fixed size: Eigen keeps it in vector registers
+  constexpr Eigen::Index N = kPacketSize<Scalar>;
   for (Eigen::Index r0 = 0; r0 < rows; r0 += T) {
-    alignas(64) Scalar best[T], sec[T], acc[CB][T];
-    alignas(64) int lab[T];
+    alignas(64) Scalar best[T], sec[T], acc[CB][T], lab[T];
     for (Eigen::Index l = 0; l < T; ++l) {
       best[l] = inf;
       sec[l] = inf;
@@ -262,18 +420,28 @@ void assign_rows(Eigen::Index rows, const PreparedCenters<Scalar>& C, AssignKern
           Eigen::Map<Tile>{acc[q]} = a;
         }
       }
+      if constexpr (N > 1) {
+        if (nb == CB) {
+          if (second) {
+            fold_eight<true, T>(acc, static_cast<Scalar>(j0), best, sec, lab);
+          } else {
+            fold_eight<false, T>(acc, static_cast<Scalar>(j0), best, sec, lab);
+          }
+          continue;
+        }
+      }
       for (Eigen::Index q = 0; q < nb; ++q) {
-        const int j = static_cast<int>(j0 + q);
+        const auto j = static_cast<Scalar>(j0 + q);
         if (second) {
-          keep_two_minima(T, acc[q], j, best, sec, lab);
+          fold_minima<true>(T, acc[q], j, best, sec, lab);
         } else {
-          keep_minimum(T, acc[q], j, best, lab);
+          fold_minima<false>(T, acc[q], j, best, static_cast<Scalar*>(nullptr), lab);
         }
       }
     }
     const Eigen::Index n_out = std::min(T, rows - r0);
     std::copy(best, best + n_out, ws.best.data() + r0);
-    std::copy(lab, lab + n_out, ws.label.data() + r0);
+    for (Eigen::Index l = 0; l < n_out; ++l) ws.label(r0 + l) = static_cast<int>(lab[l]);
     if (second) std::copy(sec, sec + n_out, ws.second.data() + r0);
   }
 }
@@ -315,6 +483,65 @@ struct LloydStats {
 
 /// Sample weights: nullptr means every weight is 1.
 inline double weight_of(const double* w, Eigen::Index i) { return w ? w[i] : 1.0; }
+
+/// Row-by-row accumulation of the M-step statistics into interleaved copies: row r of a block
+/// goes to copy r mod copies(), so consecutive rows of the same centre (sorted or clustered
+/// data) do not wait for each other's stores to the same sums. With few features one row's
+/// update is a short dependency chain through memory, and that chain, not arithmetic, bounds
+/// the pass; four copies let four rows proceed at once. The copies are added in a fixed order
+/// by flush(), so the bits depend on the rows' positions only, never on the thread count.
+class RowStats {
+ public:
+  RowStats(Eigen::Index k, Eigen::Index d)
+      : k_(k),
+        d_(d),
+        mask_(d <= 64 && k * d <= 4096 ? 3 : 0),
+        sums_(std::size_t((mask_ + 1) * k * d), 0.0),
+        weights_(std::size_t((mask_ + 1) * k), 0.0),
+        counts_(std::size_t((mask_ + 1) * k), 0),
+        inertia_(std::size_t(mask_ + 1), 0.0) {}
+
+  /// Adds (sign +1) or removes (sign -1) w x, given as d values of type T, to centre lab's
+  /// sums, as row r of the block.
+  template <typename T>
+  void add(Eigen::Index r, int lab, double w, const T* EMCLUSTER_RESTRICT x, int sign = 1) {
+    const Eigen::Index copy = r & mask_;
+    double* EMCLUSTER_RESTRICT sum = sums_.data() + (copy * k_ + lab) * d_;
+    const double sw = sign * w;
+    for (Eigen::Index f = 0; f < d_; ++f) sum[f] += sw * static_cast<double>(x[f]);
+    weights_[std::size_t(copy * k_ + lab)] += sw;
+    counts_[std::size_t(copy * k_ + lab)] += sign;
+  }
+
+  /// Adds a row's contribution to the objective.
+  void add_inertia(Eigen::Index r, double value) { inertia_[std::size_t(r & mask_)] += value; }
+
+  /// Adds the copies, in order, into s (sums, weights, inertia) and counts (when given), then
+  /// resets them to zero.
+  void flush(LloydStats& s, std::vector<Eigen::Index>* counts = nullptr) {
+    for (Eigen::Index copy = 0; copy <= mask_; ++copy) {
+      const std::size_t at = std::size_t(copy * k_);
+      if (s.sums.size() > 0) {
+        s.sums += Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            sums_.data() + at * std::size_t(d_), k_, d_);
+        s.weights += Eigen::Map<const Eigen::VectorXd>(weights_.data() + at, k_);
+      }
+      if (counts)
+        for (Eigen::Index j = 0; j < k_; ++j) (*counts)[std::size_t(j)] += counts_[at + std::size_t(j)];
+      s.inertia += inertia_[std::size_t(copy)];
+    }
+    std::fill(sums_.begin(), sums_.end(), 0.0);
+    std::fill(weights_.begin(), weights_.end(), 0.0);
+    std::fill(counts_.begin(), counts_.end(), 0);
+    std::fill(inertia_.begin(), inertia_.end(), 0.0);
+  }
+
+ private:
+  Eigen::Index k_, d_, mask_;
+  std::vector<double> sums_, weights_;
+  std::vector<Eigen::Index> counts_;
+  std::vector<double> inertia_;
+};
 
 /// Lanes of the vectorised per-centre statistics: 8 doubles (one AVX-512 register, two AVX).
 inline constexpr Eigen::Index kStatLanes = 8;
@@ -460,6 +687,8 @@ LloydStats lloyd_pass(const Eigen::MatrixBase<Derived>& X, const double* w, cons
     RowBlockD xrows(masked ? 0 : kBlockRows, d);
     std::vector<MaskedStatsWorkspace> mws;
     if (masked) mws.emplace_back(k, d);
+    std::vector<RowStats> rs;
+    if (!masked) rs.emplace_back(accumulate ? k : 0, d);
     for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
       assign_block(X, begin, end, C, kernel, ws);
       const Eigen::Index rows = end - begin;
@@ -481,15 +710,12 @@ LloydStats lloyd_pass(const Eigen::MatrixBase<Derived>& X, const double* w, cons
       for (Eigen::Index r = 0; r < rows; ++r) {
         const int lab = label[r];
         const double wi = weight_of(w, begin + r);
-        s.inertia += wi * (xrows.row(r) - C.centers_d.row(lab)).squaredNorm();
-        if (!accumulate) continue;
-        double* EMCLUSTER_RESTRICT sum = s.sums.data() + lab * d;
-        const double* EMCLUSTER_RESTRICT x = xrows.data() + r * d;
-        for (Eigen::Index f = 0; f < d; ++f) sum[f] += wi * x[f];
-        s.weights(lab) += wi;
+        rs.front().add_inertia(r, wi * (xrows.row(r) - C.centers_d.row(lab)).squaredNorm());
+        if (accumulate) rs.front().add(r, lab, wi, xrows.data() + r * d);
       }
     });
     if (masked) mws.front().flush(s, accumulate);
+    if (!masked) rs.front().flush(s);
     stats[c] = std::move(s);
   });
   LloydStats total = accumulate ? LloydStats(k, d) : LloydStats();
