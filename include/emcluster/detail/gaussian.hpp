@@ -260,6 +260,59 @@ inline void upper_triangular_product(const Eigen::MatrixXd& diff, const Eigen::M
   }
 }
 
+// Packet code follows. GCC warns that a packet type's alignment attribute is dropped when it
+// is a template argument; Eigen's own packet code silences that warning the same way.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
+/// scale(r) = ||(x_r - mu)^T P||^2 for every row r of the block xd (rows x d, column-major),
+/// P upper triangular d x d. For d <= kDotMomentsMaxFeatures one SIMD packet of rows at a
+/// time: the centred values and the d products stay in registers, nothing of size rows x d
+/// is written. Above that, the block product (upper_triangular_product).
+inline void mahalanobis_squared(const Eigen::MatrixXd& xd, const Eigen::RowVectorXd& mu, const Eigen::MatrixXd& P,
+                                EmWorkspace& ws) {
+  namespace ei = Eigen::internal;
+  using Packet = ei::packet_traits<double>::type;
+  constexpr Eigen::Index N = ei::unpacket_traits<Packet>::size;
+  const Eigen::Index rows = xd.rows(), d = xd.cols();
+  ws.scale.resize(rows);
+  if (d > kDotMomentsMaxFeatures) {
+    ws.diff = xd.rowwise() - mu;
+    upper_triangular_product(ws.diff, P, ws.y);
+    ws.scale = ws.y.rowwise().squaredNorm().array();
+    return;
+  }
+  const double* x = xd.data();
+  double* out = ws.scale.data();
+  Eigen::Index r = 0;
+  if constexpr (N > 1) {
+    Packet centred[kDotMomentsMaxFeatures];
+    for (; r + N <= rows; r += N) {
+      for (Eigen::Index g = 0; g < d; ++g) centred[g] = ei::psub(ei::ploadu<Packet>(x + g * rows + r), ei::pset1<Packet>(mu(g)));
+      Packet sum = ei::pzero(centred[0]);
+      for (Eigen::Index f = 0; f < d; ++f) {
+        Packet y = ei::pmul(centred[0], ei::pset1<Packet>(P(0, f)));
+        for (Eigen::Index g = 1; g <= f; ++g) y = ei::pmadd(centred[g], ei::pset1<Packet>(P(g, f)), y);
+        sum = ei::pmadd(y, y, sum);
+      }
+      ei::pstoreu(out + r, sum);
+    }
+  }
+  for (; r < rows; ++r) {
+    double sum = 0;
+    for (Eigen::Index f = 0; f < d; ++f) {
+      double y = 0;
+      for (Eigen::Index g = 0; g <= f; ++g) y += (x[g * rows + r] - mu(g)) * P(g, f);
+      sum += y * y;
+    }
+    out[r] = sum;
+  }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 /// First moments F += D^T r and the lower triangle of S += D^T diag(r) D for a rows x d
 /// block D (vectorised dot products over the rows for small d, one GEMM above).
 template <typename FirstRow>
@@ -493,10 +546,7 @@ struct MixtureDensity {
     switch (params.type) {
       case CovarianceType::full:
         for (Eigen::Index j = 0; j < k; ++j) {
-          ws.diff = xd.rowwise() - params.means.row(j);
-          upper_triangular_product(ws.diff, factor(j), ws.y);
-          ws.scale = ws.y.col(0).array().square();
-          for (Eigen::Index f = 1; f < d; ++f) ws.scale += ws.y.col(f).array().square();
+          mahalanobis_squared(xd, params.means.row(j), factor(j), ws);
           L.col(j) = (log_constant(j) - 0.5 * ws.scale).matrix();
         }
         break;
