@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "parallel.hpp"
@@ -612,14 +613,23 @@ void masked_block_stats(Eigen::Index rows, const Scalar* xb, Eigen::Index ld, co
   using ConstLaneMap = Eigen::Map<const Lanes>;
   const Eigen::Index k = centers_d.rows(), d = centers_d.cols();
   const Eigen::Index padded = (rows + 2 * L - 1) / (2 * L) * (2 * L);
-  double* x = ws.x.data();
   double* lab = ws.lab.data();
   double* w = ws.w.data();
   double* wm = ws.wm.data();
-  for (Eigen::Index f = 0; f < d; ++f) {
-    double* xf = x + f * kBlockRows;
-    for (Eigen::Index r = 0; r < rows; ++r) xf[r] = static_cast<double>(xb[f * ld + r]);
-    for (Eigen::Index r = rows; r < padded; ++r) xf[r] = 0.0;
+  // The block in double, feature f at x + f * xs. Double data are read in place: the rows
+  // past `rows` hold zeros or earlier finite rows, and their lanes are masked out.
+  const double* x = nullptr;
+  Eigen::Index xs = kBlockRows;
+  if constexpr (std::is_same<Scalar, double>::value) {
+    x = xb;
+    xs = ld;
+  } else {
+    for (Eigen::Index f = 0; f < d; ++f) {
+      double* xf = ws.x.data() + f * kBlockRows;
+      for (Eigen::Index r = 0; r < rows; ++r) xf[r] = static_cast<double>(xb[f * ld + r]);
+      for (Eigen::Index r = rows; r < padded; ++r) xf[r] = 0.0;
+    }
+    x = ws.x.data();
   }
   for (Eigen::Index r = 0; r < rows; ++r) {
     lab[r] = static_cast<double>(label[r]);
@@ -642,8 +652,8 @@ void masked_block_stats(Eigen::Index rows, const Scalar* xb, Eigen::Index ld, co
       const Lanes m1 = ConstLaneMap(w + r0 + L) * (1.0 - (ConstLaneMap(lab + r0 + L) - cd).abs()).max(0.0);
       Lanes dist0 = Lanes::Zero(), dist1 = Lanes::Zero();
       for (Eigen::Index f = 0; f < d; ++f) {
-        dist0 += (ConstLaneMap(x + f * kBlockRows + r0) - cc[f]).square();
-        dist1 += (ConstLaneMap(x + f * kBlockRows + r0 + L) - cc[f]).square();
+        dist0 += (ConstLaneMap(x + f * xs + r0) - cc[f]).square();
+        dist1 += (ConstLaneMap(x + f * xs + r0 + L) - cc[f]).square();
       }
       wsum0 += m0;
       wsum1 += m1;
@@ -656,7 +666,7 @@ void masked_block_stats(Eigen::Index rows, const Scalar* xb, Eigen::Index ld, co
     LaneMap(ws.dist.data() + c * L) += dsum0 + dsum1;
     if (!accumulate) continue;
     for (Eigen::Index f = 0; f < d; ++f) {
-      const double* xf = x + f * kBlockRows;
+      const double* xf = x + f * xs;
       Lanes sum0 = Lanes::Zero(), sum1 = Lanes::Zero();
       for (Eigen::Index r0 = 0; r0 < padded; r0 += 2 * L) {
         sum0 += ConstLaneMap(wm + r0) * ConstLaneMap(xf + r0);
