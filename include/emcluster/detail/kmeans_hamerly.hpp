@@ -76,9 +76,6 @@ struct HamerlyState {
 /// the result, so shrinking by 2^-22 of the magnitude keeps the stored gap a lower bound.
 inline constexpr float kGapRoundDown = 1.0f / (1 << 22);
 
-/// Rows the gather of failing samples prefetches ahead.
-inline constexpr Eigen::Index kPrefetchAhead = 8;
-
 /// Asks the CPU to start loading row i of X (data with direct access only; a no-op for
 /// expressions and for compilers without __builtin_prefetch).
 template <typename Derived>
@@ -131,7 +128,7 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
     std::vector<Eigen::Index> counts(static_cast<std::size_t>(k), 0);
     AssignWorkspace<Scalar> ws(d, k, kernel == AssignKernel::gemm);
     const Eigen::Index ld = ws.xb.rows();
-    std::vector<Eigen::Index> queued;  // rows of X waiting in `staged` for the kernel
+    std::vector<Eigen::Index> queued;  // rows of X waiting for the kernel (copied into `staged` unless contiguous)
     Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> staged(contiguous ? 0 : kBlockRows, d);
     queued.reserve(static_cast<std::size_t>(kBlockRows));
     Eigen::ArrayXd x2(kBlockRows), best(kBlockRows), sec(kBlockRows), fresh(kBlockRows);
@@ -241,12 +238,10 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
         process(failed, [&](Eigen::Index q) { return failing[static_cast<std::size_t>(q)]; });
         return;
       }
-      // Gather the failing rows (no branch between the loads, and the rows a few ahead
-      // prefetched: their cache misses overlap).
+      // Few failing rows of data without contiguous rows: copy them into a row-major stage.
       for (Eigen::Index f = 0; f < failed; ++f) {
-        if (f + kPrefetchAhead < failed) prefetch_row(X, failing[static_cast<std::size_t>(f + kPrefetchAhead)]);
         const Eigen::Index i = failing[static_cast<std::size_t>(f)];
-        staged.row(static_cast<Eigen::Index>(queued.size())) = X.row(i);  // contiguous rows
+        staged.row(static_cast<Eigen::Index>(queued.size())) = X.row(i);
         queued.push_back(i);
         if (static_cast<Eigen::Index>(queued.size()) == kBlockRows) flush();
       }
