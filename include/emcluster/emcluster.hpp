@@ -17,6 +17,7 @@
 
 #include "version.hpp"
 #include "exceptions.hpp"
+#include "options.hpp"
 #include "datasets.hpp"
 #include "preprocessing.hpp"
 #include "metrics.hpp"

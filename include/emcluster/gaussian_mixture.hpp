@@ -23,27 +23,9 @@
 #include "detail/validation.hpp"
 #include "exceptions.hpp"
 #include "kmeans.hpp"
+#include "options.hpp"
 
 namespace emcluster {
-
-/// How GaussianMixture chooses its initial parameters (each restart anew).
-enum class GaussianMixtureInit {
-  kmeans,                   ///< hard responsibilities from the labels of one KMeans run (default, as scikit-learn)
-  kmeans_plus_plus,         ///< greedy k-means++ centres; every sample to its nearest centre
-  random_responsibilities,  ///< uniform random responsibilities, normalised per sample (scikit-learn's "random"):
-                            ///< every mean starts near the data's mean, a saddle EM leaves slowly, so with
-                            ///< the default tol it may stop there; use a smaller tol or another init
-  random_points,            ///< k distinct samples as centres; every sample to its nearest centre
-  explicit_parameters       ///< Options::initial_means (required); what is not given comes from the nearest-mean assignment
-};
-
-/// What the per-iteration callback of GaussianMixture receives.
-struct GaussianMixtureIteration {
-  int restart = 0;           ///< 0-based restart (Options::n_init runs)
-  int iteration = 0;         ///< 1-based EM iteration within the restart
-  double lower_bound = 0.0;  ///< mean log-likelihood per sample of the parameters this iteration started from
-  double change = 0.0;       ///< lower_bound minus the previous one; +infinity on a fresh restart's first iteration
-};
 
 /// Gaussian mixture model fitted by the EM algorithm, with the semantics of scikit-learn's
 /// `GaussianMixture` wherever it has them.

@@ -22,32 +22,9 @@
 #include "detail/random.hpp"
 #include "detail/validation.hpp"
 #include "exceptions.hpp"
+#include "options.hpp"
 
 namespace emcluster {
-
-/// How KMeans chooses its initial centres.
-enum class KMeansInit {
-  kmeans_plus_plus,  ///< greedy k-means++ (default): D^2 sampling, best of several candidates
-  random_samples,    ///< k distinct samples drawn uniformly
-  random_box,        ///< uniform in the data's bounding box (the article's init; for comparison)
-  explicit_centers   ///< Options::initial_centers, as given
-};
-
-/// How KMeans runs each Lloyd iteration. Both give the same labels, iterations and centres
-/// (up to the rounding of the sums) from the same start.
-enum class KMeansAlgorithm {
-  automatic,  ///< hamerly when its bounds take at most a tenth of the data (d * sizeof(Scalar) >= 40 bytes) and no callback is set, else lloyd
-  lloyd,      ///< every sample's distances to every centre in every iteration
-  hamerly     ///< Hamerly's bounds skip samples whose centre cannot change; one float per sample
-};
-
-/// What the per-iteration callback of KMeans receives.
-struct KMeansIteration {
-  int restart = 0;            ///< 0-based restart (Options::n_init runs)
-  int iteration = 0;          ///< 1-based Lloyd iteration within the restart
-  double inertia = 0.0;       ///< sum of w ||x - c||^2 of this iteration's assignment (NaN with KMeansAlgorithm::hamerly, which does not compute it)
-  double center_shift = 0.0;  ///< total squared movement of the centres in this iteration
-};
 
 /// K-means clustering by Lloyd's algorithm.
 ///

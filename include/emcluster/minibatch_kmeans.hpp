@@ -21,17 +21,9 @@
 #include "detail/random.hpp"
 #include "detail/validation.hpp"
 #include "exceptions.hpp"
-#include "kmeans.hpp"
+#include "options.hpp"
 
 namespace emcluster {
-
-/// What the per-step callback of MiniBatchKMeans receives.
-struct MiniBatchStep {
-  long step = 0;              ///< 1-based mini-batch step
-  double batch_inertia = 0;   ///< mean w ||x - c||^2 over the batch, before the update
-  double ewa_inertia = 0;     ///< exponentially weighted average of batch_inertia (fit only)
-  double center_shift = 0;    ///< total squared movement of the centres in this step
-};
 
 /// Mini-batch K-means.
 ///

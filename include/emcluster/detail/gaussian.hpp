@@ -19,20 +19,9 @@
 #include <vector>
 
 #include "../exceptions.hpp"
+#include "../options.hpp"
 #include "parallel.hpp"
 #include "validation.hpp"
-
-namespace emcluster {
-
-/// Shape of the components' covariance matrices (scikit-learn's `covariance_type`).
-enum class CovarianceType {
-  full,      ///< every component has its own d x d covariance
-  tied,      ///< all components share one d x d covariance
-  diagonal,  ///< every component has its own diagonal covariance (d variances)
-  spherical  ///< every component has one variance for all features (a multiple of the identity)
-};
-
-}  // namespace emcluster
 
 namespace emcluster::detail {
 

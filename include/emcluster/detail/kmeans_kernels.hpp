@@ -11,19 +11,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "../options.hpp"
 #include "parallel.hpp"
-
-namespace emcluster {
-
-/// How KMeans finds the nearest centre of each sample. Every kernel gives the same labels up
-/// to rounding on near-exact ties; the tests hold each one to the plain reference.
-enum class AssignKernel {
-  automatic,  ///< direct up to 256 features, GEMM beyond (the default)
-  direct,     ///< register-blocked loops over tiles of rows and blocks of 8 centres, vectorised across rows
-  gemm        ///< one matrix product per block of rows (cache-blocked: for many features)
-};
-
-}  // namespace emcluster
 
 namespace emcluster::detail {
 
