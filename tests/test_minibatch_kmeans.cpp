@@ -2,6 +2,7 @@
 // streaming, reproducibility and bad input.
 #include <catch2/catch.hpp>
 
+#include <emcluster/kmeans.hpp>
 #include <emcluster/minibatch_kmeans.hpp>
 
 #include <cmath>
