@@ -538,8 +538,10 @@ TEST_CASE("hypergeometric log-probabilities: exact on small cases, normalised on
     const std::int64_t mode = (a + 1) * (b + 1) / (n + 2);
     long double total = 0;
     const std::int64_t lo = std::max<std::int64_t>(0, a + b - n), hi = std::min(a, b);
-    const std::int64_t width =
-        40 * static_cast<std::int64_t>(std::sqrt(static_cast<double>(std::min(a, b)))) + 40;
+    // 40 standard deviations either side: everything beyond is below 1e-300.
+    const double fa = static_cast<double>(a) / n, fb = static_cast<double>(b) / n;
+    const double sd = std::sqrt(static_cast<double>(n) * fa * fb * (1 - fa) * (1 - fb));
+    const auto width = static_cast<std::int64_t>(40 * sd) + 40;
     for (std::int64_t k = std::max(lo, mode - width); k <= std::min(hi, mode + width); ++k) {
       total += std::exp(static_cast<long double>(log_hypergeometric_pmf(k, a, b, n)));
     }

@@ -244,8 +244,8 @@ double normalized_mutual_info_score(const Eigen::MatrixBase<A>& labels_true,
 ///
 /// E[MI] is exact: every hypergeometric term is summed (those below the smallest normal
 /// double aside), each computed in log space from Stirling's series, so nothing overflows and
-/// the cost is about the number of significant terms (n = 10^6 with tens of labels each:
-/// milliseconds; clusters of equal size are evaluated once). As scikit-learn: 1.0 when both
+/// the cost is about the number of significant terms (milliseconds for n = 10^6 with tens
+/// of labels each, after the O(n) counting; clusters of equal size are evaluated once). As scikit-learn: 1.0 when both
 /// labelings have a single label; the denominator is kept at least machine epsilon in
 /// magnitude (its sign preserved). Symmetric. Noise as contingency_table().
 /// @throws std::invalid_argument as contingency_table().

@@ -123,8 +123,9 @@ inline Eigen::VectorXd silhouette_sorted(const ClusterRows& g) {
         for (Eigen::Index r = r0; r < r1; ++r) {
           auto dd = dist.head(len);
           dd = (g.X.col(0).segment(j0, len).array() - g.X(r, 0)).square();
-          for (Eigen::Index f = 1; f < d; ++f)
+          for (Eigen::Index f = 1; f < d; ++f) {
             dd += (g.X.col(f).segment(j0, len).array() - g.X(r, f)).square();
+          }
           dd = dd.sqrt();
           double* row_sums = sums.data() + (r - r0) * k;
           for (Eigen::Index c = first; c < k && g.begin[static_cast<std::size_t>(c)] < j0 + len;
