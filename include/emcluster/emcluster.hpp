@@ -21,6 +21,7 @@
 #include "datasets.hpp"
 #include "preprocessing.hpp"
 #include "metrics.hpp"
+#include "internal_metrics.hpp"
 #include "kmeans.hpp"
 #include "minibatch_kmeans.hpp"
 #include "gaussian_mixture.hpp"
