@@ -77,4 +77,14 @@ struct GaussianMixtureIteration {
   double change = 0.0;       ///< lower_bound minus the previous one; +infinity on a fresh restart's first iteration
 };
 
+// ---- Metrics ----
+
+/// How the metrics treat the label -1 (noise, as emcluster::make_clusters_with_noise and a
+/// mixture's noise component label it).
+enum class Noise {
+  as_cluster,  ///< -1 is a label like any other: the noise points form one more cluster
+               ///< (scikit-learn's behaviour; the default everywhere)
+  exclude,     ///< samples labelled -1 are left out before the metric is computed
+};
+
 }  // namespace emcluster

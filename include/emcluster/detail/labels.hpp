@@ -12,19 +12,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "../options.hpp"
 #include "validation.hpp"
 
-namespace emcluster {
-
-/// How the metrics treat the label -1 (noise, as emcluster::make_clusters_with_noise and a
-/// mixture's noise component label it).
-enum class Noise {
-  as_cluster,  ///< -1 is a label like any other: the noise points form one more cluster
-               ///< (scikit-learn's behaviour; the default everywhere)
-  exclude,     ///< samples labelled -1 are left out before the metric is computed
-};
-
-namespace detail {
+namespace emcluster::detail {
 
 /// The label that Noise::exclude leaves out.
 inline constexpr int kNoiseLabel = -1;
@@ -184,5 +175,4 @@ inline SparseContingency sparse_contingency(const EncodedPair& p) {
   return t;
 }
 
-}  // namespace detail
-}  // namespace emcluster
+}  // namespace emcluster::detail
