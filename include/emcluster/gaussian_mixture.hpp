@@ -278,9 +278,15 @@ class GaussianMixture {
     return box_.high;
   }
   /// Whether the winning restart stopped on `tol` (rather than on max_iter).
-  bool converged() const { return converged_; }
+  bool converged() const {
+    detail::check_fitted("GaussianMixture::converged", fitted_);
+    return converged_;
+  }
   /// EM iterations run by the winning restart (by the last fit, for a warm start).
-  int n_iter() const { return n_iter_; }
+  int n_iter() const {
+    detail::check_fitted("GaussianMixture::n_iter", fitted_);
+    return n_iter_;
+  }
   /// Lower bound (mean log-likelihood per sample, sample-weighted) of the winning restart's
   /// last iteration, as scikit-learn's lower_bound_.
   double lower_bound() const {
@@ -291,8 +297,11 @@ class GaussianMixture {
   bool is_fitted() const { return fitted_; }
   /// k, from the options.
   Eigen::Index n_components() const { return options_.n_components; }
-  /// Number of features seen by fit() (0 before).
-  Eigen::Index n_features() const { return fitted_ ? params_.d() : 0; }
+  /// Number of features seen by fit().
+  Eigen::Index n_features() const {
+    detail::check_fitted("GaussianMixture::n_features", fitted_);
+    return params_.d();
+  }
   /// The covariance type, from the options.
   CovarianceType covariance_type() const { return options_.covariance_type; }
   /// The options given at construction.
