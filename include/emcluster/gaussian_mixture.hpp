@@ -185,6 +185,32 @@ class GaussianMixture {
     return out;
   }
 
+  /// Uncertainty of the classification of every row of X: 1 minus its largest posterior
+  /// probability (R mclust's `uncertainty`), the noise component counting as a component.
+  /// 0 where one component claims the row entirely, at most 1 - 1/m for m components (k, or
+  /// k + 1 with noise). Equals `1 - predict_proba(X).rowwise().maxCoeff()` (in float: that
+  /// value taken in double, rounded once), computed block by block without the n x k matrix.
+  ///
+  /// @code
+  /// emcluster::GaussianMixture<> gmm(opts);
+  /// Eigen::VectorXi labels = gmm.fit_predict(X);
+  /// Eigen::VectorXd u = gmm.uncertainty(X);   // n values in [0, 1)
+  /// // rows the model is unsure about: u(i) > 0.2, say
+  /// @endcode
+  template <typename Derived>
+  Vector uncertainty(const Eigen::MatrixBase<Derived>& X) const {
+    const char* where = "GaussianMixture::uncertainty";
+    check_new_data(where, X);
+    Vector out(X.rows());
+    detail::for_each_posterior_block(
+        X, density_, where, [&](Eigen::Index begin, const Eigen::MatrixXd& resp) {
+          for (Eigen::Index i = 0; i < resp.rows(); ++i) {
+            out(begin + i) = static_cast<Scalar>(1.0 - resp.row(i).maxCoeff());
+          }
+        });
+    return out;
+  }
+
   /// Log-density of the mixture at every row of X (log sum_j w_j N(x | mu_j, Sigma_j), plus
   /// the noise term), by log-sum-exp: finite even where every density underflows.
   template <typename Derived>
