@@ -67,13 +67,13 @@ MixtureParams params_from_labels(const Eigen::MatrixBase<Derived>& X, const doub
                                  const char* where) {
   const Eigen::Index k = centres.rows();
   const Eigen::RowVectorXd reference = centres.colwise().mean();
-  const MixtureStats stats = accumulate_pass(
-      X, w, type, centres, reference,
-      [&](std::size_t, Eigen::Index begin, Eigen::Index end, const Eigen::MatrixXd&,
-          Eigen::MatrixXd& resp, Eigen::VectorXd&, EmWorkspace&) {
-        resp.setZero(end - begin, k);
-        for (Eigen::Index i = begin; i < end; ++i) resp(i - begin, labels(i)) = 1.0;
-      });
+  const MixtureStats stats =
+      accumulate_pass(X, w, type, centres, reference,
+                      [&](std::size_t, Eigen::Index begin, Eigen::Index end, const Eigen::MatrixXd&,
+                          Eigen::MatrixXd& resp, Eigen::VectorXd&, EmWorkspace&) {
+                        resp.setZero(end - begin, k);
+                        for (Eigen::Index i = begin; i < end; ++i) resp(i - begin, labels(i)) = 1.0;
+                      });
   return m_step(stats, centres, reference, reg_covar, false, where);
 }
 
@@ -114,8 +114,8 @@ MixtureParams params_from_random_responsibilities(const Eigen::MatrixBase<Derive
 /// Parameters computed from the data by the initialisation `o.init` (o: the options of
 /// GaussianMixture<Scalar>, X of that Scalar).
 template <typename Options, typename Derived>
-MixtureParams init_from_data(const Options& o, const Eigen::MatrixBase<Derived>& X,
-                             const double* w, Random& rng, const char* where) {
+MixtureParams init_from_data(const Options& o, const Eigen::MatrixBase<Derived>& X, const double* w,
+                             Random& rng, const char* where) {
   using Scalar = typename Derived::Scalar;
   const Eigen::Index k = o.n_components, n = X.rows();
   const CovarianceType type = o.covariance_type;
@@ -161,8 +161,8 @@ MixtureParams init_from_data(const Options& o, const Eigen::MatrixBase<Derived>&
 template <typename Options, typename Derived>
 MixtureParams initial_parameters(const Options& o, const Eigen::MatrixBase<Derived>& X,
                                  const double* w, Random& rng, const char* where) {
-  const bool all_given = o.initial_weights.size() != 0 && o.initial_means.size() != 0 &&
-                         !o.initial_precisions.empty();
+  const bool all_given =
+      o.initial_weights.size() != 0 && o.initial_means.size() != 0 && !o.initial_precisions.empty();
   MixtureParams p;
   p.type = o.covariance_type;
   if (!all_given) p = init_from_data(o, X, w, rng, where);
@@ -172,9 +172,9 @@ MixtureParams initial_parameters(const Options& o, const Eigen::MatrixBase<Deriv
     p.covariances.clear();
     p.precisions_cholesky.clear();
     for (std::size_t b = 0; b < o.initial_precisions.size(); ++b) {
-      p.precisions_cholesky.push_back(precision_cholesky_from_precision(
-          o.initial_precisions[b].template cast<double>(), p.type, static_cast<Eigen::Index>(b),
-          where));
+      p.precisions_cholesky.push_back(
+          precision_cholesky_from_precision(o.initial_precisions[b].template cast<double>(), p.type,
+                                            static_cast<Eigen::Index>(b), where));
     }
   }
   p.noise_weight = 0;

@@ -110,9 +110,7 @@ struct MixtureStats {
   Eigen::Index second_rows() const {
     return type == CovarianceType::diagonal || type == CovarianceType::spherical ? k : d;
   }
-  Eigen::Index second_offset(Eigen::Index block) const {
-    return k + 1 + k * d + block * d * d;
-  }
+  Eigen::Index second_offset(Eigen::Index block) const { return k + 1 + k * d + block * d * d; }
 };
 
 /// The chunks of rows of every pass accumulating MixtureStats over n rows.
