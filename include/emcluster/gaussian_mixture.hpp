@@ -244,7 +244,8 @@ class GaussianMixture {
   template <typename Derived>
   double aic(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("GaussianMixture::aic", X);
-    return -2.0 * detail::total_log_likelihood(X, density_) + 2.0 * static_cast<double>(n_parameters());
+    return -2.0 * detail::total_log_likelihood(X, density_) +
+           2.0 * static_cast<double>(n_parameters());
   }
 
   /// Draws n points from the fitted mixture: the points (n x d) and the component of each
@@ -291,7 +292,8 @@ class GaussianMixture {
   /// precisions_cholesky_), diagonal for `diagonal`/`spherical`.
   Matrix precisions_cholesky(Eigen::Index component) const {
     check_component("GaussianMixture::precisions_cholesky", component);
-    return detail::expand_block(params_, params_.precisions_cholesky, component).template cast<Scalar>();
+    return detail::expand_block(params_, params_.precisions_cholesky, component)
+        .template cast<Scalar>();
   }
   /// Lower corners of the noise component's box (empty without a noise component).
   const Eigen::VectorXd& noise_low() const {
@@ -379,7 +381,8 @@ class GaussianMixture {
                                               "; standardise the features or increase reg_covar"));
       }
       // M-step: new parameters from the combined statistics (throws if a covariance fails).
-      params = detail::m_step(stats, params.means, density.reference, o.reg_covar, box.enabled, where);
+      params =
+          detail::m_step(stats, params.means, density.reference, o.reg_covar, box.enabled, where);
       const double change = lower_bound - previous;
       run.n_iter = it;
       run.lower_bound = lower_bound;
@@ -402,17 +405,20 @@ class GaussianMixture {
     const bool warm = options_.warm_start && fitted_;
     if (warm) detail::check_columns(where, X, params_.d());
     detail::check_mixture_options(options_, X.rows(), X.cols(), where);
-    const detail::NoiseBox box = options_.noise_component
-                                     ? detail::make_noise_box(X, options_.noise_low, options_.noise_high, where)
-                                     : detail::NoiseBox();
+    const detail::NoiseBox box =
+        options_.noise_component
+            ? detail::make_noise_box(X, options_.noise_low, options_.noise_high, where)
+            : detail::NoiseBox();
 
     detail::Random master(options_.seed);
     const int restarts = warm ? 1 : options_.n_init;
     Run best;
     for (int r = 0; r < restarts; ++r) {
       detail::Random rng(master.child_seed());
-      detail::MixtureParams start = warm ? params_ : detail::initial_parameters(options_, X, w, rng, where);
-      Run run = em(X, w, std::move(start), box, warm ? lower_bound_ : -std::numeric_limits<double>::infinity(), r);
+      detail::MixtureParams start =
+          warm ? params_ : detail::initial_parameters(options_, X, w, rng, where);
+      Run run = em(X, w, std::move(start), box,
+                   warm ? lower_bound_ : -std::numeric_limits<double>::infinity(), r);
       if (r == 0 || run.lower_bound > best.lower_bound) best = std::move(run);
     }
     detail::MixtureDensity density(best.params, box);
