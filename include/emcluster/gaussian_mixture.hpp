@@ -4,7 +4,6 @@
 /// deterministic multi-threaded passes.
 #pragma once
 
-#include <Eigen/Cholesky>
 #include <Eigen/Core>
 
 #include <cmath>
@@ -16,13 +15,16 @@
 #include <utility>
 #include <vector>
 
-#include "detail/gaussian.hpp"
-#include "detail/kmeans_init.hpp"
+#include "detail/mixture_estep.hpp"
+#include "detail/mixture_init.hpp"
+#include "detail/mixture_mstep.hpp"
+#include "detail/mixture_options.hpp"
+#include "detail/mixture_params.hpp"
+#include "detail/mixture_stats.hpp"
 #include "detail/parallel.hpp"
 #include "detail/random.hpp"
 #include "detail/validation.hpp"
 #include "exceptions.hpp"
-#include "kmeans.hpp"
 #include "options.hpp"
 
 namespace emcluster {
@@ -91,28 +93,41 @@ class GaussianMixture {
                 "emcluster::GaussianMixture<Scalar>: Scalar must be float or double");
 
  public:
-  using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< means, covariances, samples
-  using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;               ///< weights, per-sample values
+  /// Means, covariances, samples.
+  using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;  ///< weights, per-sample values
 
   /// Parameters fixed at construction.
   struct Options {
-    Eigen::Index n_components = 1;                          ///< k, the number of Gaussian components (>= 1)
-    CovarianceType covariance_type = CovarianceType::full;  ///< shape of the covariances
-    double tol = 1e-3;       ///< stop when the lower bound changes by less than this (>= 0; 0 = run max_iter iterations)
+    /// k, the number of Gaussian components (>= 1).
+    Eigen::Index n_components = 1;
+    /// Shape of the covariances.
+    CovarianceType covariance_type = CovarianceType::full;
+    /// Stop when the lower bound changes by less than this (>= 0; 0 = run max_iter iterations).
+    double tol = 1e-3;
     double reg_covar = 1e-6;  ///< added to the diagonal of every covariance (>= 0)
     int max_iter = 100;       ///< EM iterations per restart at most (>= 1)
-    int n_init = 1;           ///< restarts; the highest lower bound wins (>= 1; ignored by a warm start)
+    /// Restarts; the highest lower bound wins (>= 1; ignored by a warm start).
+    int n_init = 1;
     GaussianMixtureInit init = GaussianMixtureInit::kmeans;  ///< how each restart starts
-    Vector initial_weights;   ///< k weights summing to 1; if given, replace the initialisation's weights
-    Matrix initial_means;     ///< k x d; if given, replace the initialisation's means (required by explicit_parameters)
-    std::vector<Matrix> initial_precisions;  ///< inverse covariances as compact blocks (class notes); if given, replace the initialisation's
-    bool warm_start = false;  ///< fit() on a fitted model continues from its parameters (one run, no init)
-    std::uint64_t seed = 0;   ///< seed of every random choice (init, restarts)
+    /// k weights summing to 1; if given, replace the initialisation's weights.
+    Vector initial_weights;
+    /// k x d; if given, replace the initialisation's means (required by explicit_parameters).
+    Matrix initial_means;
+    /// Inverse covariances as compact blocks (class notes); if given, replace the
+    /// initialisation's.
+    std::vector<Matrix> initial_precisions;
+    /// fit() on a fitted model continues from its parameters (one run, no init).
+    bool warm_start = false;
+    std::uint64_t seed = 0;        ///< seed of every random choice (init, restarts)
     bool noise_component = false;  ///< add a uniform background component with its own weight
-    Eigen::VectorXd noise_low;     ///< d lower corners of the noise box; empty = the data's minimum per feature
-    Eigen::VectorXd noise_high;    ///< d upper corners of the noise box; empty = the data's maximum per feature
+    /// d lower corners of the noise box; empty = the data's minimum per feature.
+    Eigen::VectorXd noise_low;
+    /// d upper corners of the noise box; empty = the data's maximum per feature.
+    Eigen::VectorXd noise_high;
     double initial_noise_weight = 0.1;  ///< starting weight of the noise component, in (0, 1)
-    std::function<void(const GaussianMixtureIteration&)> callback;  ///< called after every iteration, if set
+    /// Called after every iteration, if set.
+    std::function<void(const GaussianMixtureIteration&)> callback;
   };
 
   /// A model with default options (one full-covariance component).
@@ -152,17 +167,7 @@ class GaussianMixture {
   template <typename Derived>
   Eigen::VectorXi predict(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("GaussianMixture::predict", X);
-    Eigen::VectorXi labels(X.rows());
-    const Eigen::Index k = n_components();
-    for_each_log_prob_block(X, detail::make_chunks(X.rows(), 0),
-                            [&](std::size_t, Eigen::Index begin, Eigen::Index end, const Eigen::MatrixXd& lp) {
-                              for (Eigen::Index i = 0; i < end - begin; ++i) {
-                                Eigen::Index best = 0;
-                                lp.row(i).maxCoeff(&best);
-                                labels(begin + i) = best == k ? -1 : static_cast<int>(best);
-                              }
-                            });
-    return labels;
+    return detail::most_probable_components(X, density_);
   }
 
   /// Posterior probability of every component for every row of X: n x k, plus a last
@@ -173,14 +178,36 @@ class GaussianMixture {
     const char* where = "GaussianMixture::predict_proba";
     check_new_data(where, X);
     Matrix out(X.rows(), density_.columns());
-    for_each_log_prob_block(X, detail::make_chunks(X.rows(), 0),
-                            [&](std::size_t, Eigen::Index begin, Eigen::Index end, const Eigen::MatrixXd& lp) {
-                              Eigen::MatrixXd resp = lp;
-                              detail::EmWorkspace ws;
-                              const Eigen::Index bad = detail::log_prob_to_responsibilities(resp, ws);
-                              if (bad >= 0) zero_density_error(where, begin + bad);
-                              out.middleRows(begin, end - begin) = resp.cast<Scalar>();
-                            });
+    detail::for_each_posterior_block(X, density_, where,
+                                     [&](Eigen::Index begin, const Eigen::MatrixXd& resp) {
+                                       out.middleRows(begin, resp.rows()) = resp.cast<Scalar>();
+                                     });
+    return out;
+  }
+
+  /// Uncertainty of the classification of every row of X: 1 minus its largest posterior
+  /// probability (R mclust's `uncertainty`), the noise component counting as a component.
+  /// 0 where one component claims the row entirely, at most 1 - 1/m for m components (k, or
+  /// k + 1 with noise). Equals `1 - predict_proba(X).rowwise().maxCoeff()` (in float: that
+  /// value taken in double, rounded once), computed block by block without the n x k matrix.
+  ///
+  /// @code
+  /// emcluster::GaussianMixture<> gmm(opts);
+  /// Eigen::VectorXi labels = gmm.fit_predict(X);
+  /// Eigen::VectorXd u = gmm.uncertainty(X);   // n values in [0, 1)
+  /// // rows the model is unsure about: u(i) > 0.2, say
+  /// @endcode
+  template <typename Derived>
+  Vector uncertainty(const Eigen::MatrixBase<Derived>& X) const {
+    const char* where = "GaussianMixture::uncertainty";
+    check_new_data(where, X);
+    Vector out(X.rows());
+    detail::for_each_posterior_block(
+        X, density_, where, [&](Eigen::Index begin, const Eigen::MatrixXd& resp) {
+          for (Eigen::Index i = 0; i < resp.rows(); ++i) {
+            out(begin + i) = static_cast<Scalar>(1.0 - resp.row(i).maxCoeff());
+          }
+        });
     return out;
   }
 
@@ -190,10 +217,11 @@ class GaussianMixture {
   Vector score_samples(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("GaussianMixture::score_samples", X);
     Vector out(X.rows());
-    for_each_log_prob_block(X, detail::make_chunks(X.rows(), 0),
-                            [&](std::size_t, Eigen::Index begin, Eigen::Index end, const Eigen::MatrixXd& lp) {
-                              out.segment(begin, end - begin) = row_log_sum_exp(lp).template cast<Scalar>();
-                            });
+    detail::for_each_log_prob_block(
+        X, density_, detail::make_chunks(X.rows(), 0),
+        [&](std::size_t, Eigen::Index begin, Eigen::MatrixXd& lp, detail::EmWorkspace&) {
+          out.segment(begin, lp.rows()) = detail::row_log_sum_exp(lp).template cast<Scalar>();
+        });
     return out;
   }
 
@@ -201,14 +229,14 @@ class GaussianMixture {
   template <typename Derived>
   double score(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("GaussianMixture::score", X);
-    return total_log_likelihood(X) / static_cast<double>(X.rows());
+    return detail::total_log_likelihood(X, density_) / static_cast<double>(X.rows());
   }
 
   /// Bayesian information criterion on X: -2 log L + n_parameters() log n (lower is better).
   template <typename Derived>
   double bic(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("GaussianMixture::bic", X);
-    return -2.0 * total_log_likelihood(X) +
+    return -2.0 * detail::total_log_likelihood(X, density_) +
            static_cast<double>(n_parameters()) * std::log(static_cast<double>(X.rows()));
   }
 
@@ -216,7 +244,8 @@ class GaussianMixture {
   template <typename Derived>
   double aic(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("GaussianMixture::aic", X);
-    return -2.0 * total_log_likelihood(X) + 2.0 * static_cast<double>(n_parameters());
+    return -2.0 * detail::total_log_likelihood(X, density_) +
+           2.0 * static_cast<double>(n_parameters());
   }
 
   /// Draws n points from the fitted mixture: the points (n x d) and the component of each
@@ -224,53 +253,9 @@ class GaussianMixture {
   std::pair<Matrix, Eigen::VectorXi> sample(Eigen::Index n, std::uint64_t seed) const {
     detail::check_fitted("GaussianMixture::sample", fitted_);
     if (n < 1) detail::fail("GaussianMixture::sample", "n = ", n, " must be at least 1");
-    const Eigen::Index k = n_components(), d = n_features();
-    // Covariance Cholesky factors L (Sigma = L L^T): x = mu + L z.
-    std::vector<Eigen::MatrixXd> factors;
-    for (const auto& cov : params_.covariances) {
-      if (params_.type == CovarianceType::full || params_.type == CovarianceType::tied) {
-        factors.emplace_back(Eigen::LLT<Eigen::MatrixXd>(cov).matrixL());
-      } else {
-        factors.emplace_back(cov.array().sqrt().matrix());
-      }
-    }
-    Eigen::VectorXd cumulative(k + 1);
-    double acc = 0;
-    for (Eigen::Index j = 0; j < k; ++j) cumulative(j) = (acc += params_.weights(j));
-    cumulative(k) = (acc += params_.noise_weight);
     detail::Random rng(seed);
-    Matrix X(n, d);
-    Eigen::VectorXi labels(n);
-    Eigen::VectorXd z(d);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const double u = rng.uniform() * acc;
-      Eigen::Index j = 0;
-      while (j < k && !(u < cumulative(j))) ++j;
-      if (j == k && !(params_.noise_weight > 0)) j = k - 1;  // rounding at the top end
-      if (j == k) {
-        for (Eigen::Index f = 0; f < d; ++f) X(i, f) = static_cast<Scalar>(rng.uniform(box_.low(f), box_.high(f)));
-        labels(i) = -1;
-        continue;
-      }
-      for (Eigen::Index f = 0; f < d; ++f) z(f) = rng.normal();
-      const Eigen::MatrixXd& L = factors[static_cast<std::size_t>(params_.type == CovarianceType::tied ? 0 : j)];
-      Eigen::RowVectorXd x = params_.means.row(j);
-      switch (params_.type) {
-        case CovarianceType::full:
-        case CovarianceType::tied:
-          x += (L.triangularView<Eigen::Lower>() * z).transpose();
-          break;
-        case CovarianceType::diagonal:
-          x += L.col(0).cwiseProduct(z).transpose();
-          break;
-        case CovarianceType::spherical:
-          x += L(0, 0) * z.transpose();
-          break;
-      }
-      X.row(i) = x.cast<Scalar>();
-      labels(i) = static_cast<int>(j);
-    }
-    return {std::move(X), std::move(labels)};
+    auto drawn = detail::draw_samples(params_, box_, n, rng);
+    return {drawn.first.template cast<Scalar>(), std::move(drawn.second)};
   }
 
   /// Free parameters counted as scikit-learn does (k - 1 weights, k d means, the covariance
@@ -278,7 +263,7 @@ class GaussianMixture {
   /// noise weight when there is a noise component.
   Eigen::Index n_parameters() const {
     detail::check_fitted("GaussianMixture::n_parameters", fitted_);
-    return detail::free_parameters(params_.type, n_components(), n_features(), box_.enabled);
+    return detail::free_parameters(params_.type, n_components(), params_.d(), box_.enabled);
   }
 
   /// Mixing weights of the k Gaussian components (they sum to 1 - noise_weight()).
@@ -300,14 +285,15 @@ class GaussianMixture {
   /// (reg_covar included; the shared matrix for `tied`).
   Matrix covariance(Eigen::Index component) const {
     check_component("GaussianMixture::covariance", component);
-    return expand(params_.covariances, component).template cast<Scalar>();
+    return detail::expand_block(params_, params_.covariances, component).template cast<Scalar>();
   }
   /// Precision Cholesky factor P of one component as a d x d matrix with P P^T =
   /// covariance(component)^-1: upper triangular for `full`/`tied` (scikit-learn's
   /// precisions_cholesky_), diagonal for `diagonal`/`spherical`.
   Matrix precisions_cholesky(Eigen::Index component) const {
     check_component("GaussianMixture::precisions_cholesky", component);
-    return expand(params_.precisions_cholesky, component).template cast<Scalar>();
+    return detail::expand_block(params_, params_.precisions_cholesky, component)
+        .template cast<Scalar>();
   }
   /// Lower corners of the noise component's box (empty without a noise component).
   const Eigen::VectorXd& noise_low() const {
@@ -320,9 +306,15 @@ class GaussianMixture {
     return box_.high;
   }
   /// Whether the winning restart stopped on `tol` (rather than on max_iter).
-  bool converged() const { return converged_; }
+  bool converged() const {
+    detail::check_fitted("GaussianMixture::converged", fitted_);
+    return converged_;
+  }
   /// EM iterations run by the winning restart (by the last fit, for a warm start).
-  int n_iter() const { return n_iter_; }
+  int n_iter() const {
+    detail::check_fitted("GaussianMixture::n_iter", fitted_);
+    return n_iter_;
+  }
   /// Lower bound (mean log-likelihood per sample, sample-weighted) of the winning restart's
   /// last iteration, as scikit-learn's lower_bound_.
   double lower_bound() const {
@@ -333,8 +325,11 @@ class GaussianMixture {
   bool is_fitted() const { return fitted_; }
   /// k, from the options.
   Eigen::Index n_components() const { return options_.n_components; }
-  /// Number of features seen by fit() (0 before).
-  Eigen::Index n_features() const { return fitted_ ? means_.cols() : 0; }
+  /// Number of features seen by fit().
+  Eigen::Index n_features() const {
+    detail::check_fitted("GaussianMixture::n_features", fitted_);
+    return params_.d();
+  }
   /// The covariance type, from the options.
   CovarianceType covariance_type() const { return options_.covariance_type; }
   /// The options given at construction.
@@ -349,43 +344,11 @@ class GaussianMixture {
     bool converged = false;
   };
 
-  [[noreturn]] static void zero_density_error(const char* where, Eigen::Index row) {
-    throw numerical_error(detail::message(
-        where, ": sample ", row,
-        " has zero density under every component (its log-density is not finite); the data may be badly "
-        "scaled for reg_covar: standardise the features or increase reg_covar"));
-  }
-
-  static Eigen::VectorXd row_log_sum_exp(const Eigen::MatrixXd& lp) {
-    const Eigen::VectorXd m = lp.rowwise().maxCoeff();
-    Eigen::VectorXd out(lp.rows());
-    for (Eigen::Index i = 0; i < lp.rows(); ++i) {
-      out(i) = std::isfinite(m(i)) ? m(i) + std::log((lp.row(i).array() - m(i)).exp().sum()) : m(i);
-    }
-    return out;
-  }
-
   void check_component(const char* where, Eigen::Index component) const {
     detail::check_fitted(where, fitted_);
     if (component < 0 || component >= n_components()) {
       detail::fail(where, "component ", component, " is out of range [0, ", n_components(), ")");
     }
-  }
-
-  /// A compact block as a full d x d matrix.
-  Eigen::MatrixXd expand(const std::vector<Eigen::MatrixXd>& blocks, Eigen::Index component) const {
-    const Eigen::Index d = n_features();
-    switch (params_.type) {
-      case CovarianceType::full:
-        return blocks[static_cast<std::size_t>(component)];
-      case CovarianceType::tied:
-        return blocks[0];
-      case CovarianceType::diagonal:
-        return blocks[static_cast<std::size_t>(component)].col(0).asDiagonal();
-      case CovarianceType::spherical:
-        break;
-    }
-    return blocks[static_cast<std::size_t>(component)](0, 0) * Eigen::MatrixXd::Identity(d, d);
   }
 
   template <typename Derived>
@@ -394,290 +357,7 @@ class GaussianMixture {
                   "emcluster::GaussianMixture<Scalar>: X must have the model's scalar type");
     detail::check_fitted(where, fitted_);
     detail::check_data(where, "X", X);
-    detail::check_columns(where, X, n_features());
-  }
-
-  /// Calls body(chunk, begin, end, lp) with the weighted log-densities lp of every block.
-  template <typename Derived, typename Body>
-  void for_each_log_prob_block(const Eigen::MatrixBase<Derived>& X, const std::vector<detail::Chunk>& chunks,
-                               Body&& body) const {
-    detail::for_each_chunk(chunks, [&](std::size_t c, const detail::Chunk& chunk) {
-      Eigen::MatrixXd xd, lp;
-      detail::EmWorkspace ws;
-      detail::for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
-        xd = X.derived().middleRows(begin, end - begin).template cast<double>();
-        density_.log_prob(xd, lp, ws);
-        body(c, begin, end, lp);
-      });
-    });
-  }
-
-  template <typename Derived>
-  double total_log_likelihood(const Eigen::MatrixBase<Derived>& X) const {
-    const auto chunks = detail::make_chunks(X.rows(), 0);
-    std::vector<double> partial(chunks.size(), 0.0);
-    for_each_log_prob_block(X, chunks, [&](std::size_t c, Eigen::Index, Eigen::Index, const Eigen::MatrixXd& lp) {
-      partial[c] += row_log_sum_exp(lp).sum();
-    });
-    double total = 0;
-    for (double p : partial) total += p;
-    return total;
-  }
-
-  void check_options(Eigen::Index n, Eigen::Index d) const {
-    const char* where = "GaussianMixture::fit";
-    const auto& o = options_;
-    const Eigen::Index k = o.n_components;
-    if (k < 1) detail::fail(where, "n_components = ", k, " must be at least 1");
-    if (!(o.tol >= 0) || !std::isfinite(o.tol)) detail::fail(where, "tol = ", o.tol, " must be finite and >= 0");
-    if (!(o.reg_covar >= 0) || !std::isfinite(o.reg_covar)) {
-      detail::fail(where, "reg_covar = ", o.reg_covar, " must be finite and >= 0");
-    }
-    if (o.max_iter < 1) detail::fail(where, "max_iter = ", o.max_iter, " must be at least 1");
-    if (o.n_init < 1) detail::fail(where, "n_init = ", o.n_init, " must be at least 1");
-    if (n < k) detail::fail(where, "X has ", n, " samples, fewer than n_components = ", k);
-    if (o.initial_weights.size() != 0) {
-      if (o.initial_weights.size() != k) {
-        detail::fail(where, "initial_weights has ", o.initial_weights.size(), " entries but n_components = ", k);
-      }
-      double sum = 0;
-      for (Eigen::Index j = 0; j < k; ++j) {
-        const double v = static_cast<double>(o.initial_weights(j));
-        if (!std::isfinite(v) || v < 0 || v > 1) {
-          detail::fail(where, "initial_weights[", j, "] = ", v, " is not in [0, 1]");
-        }
-        sum += v;
-      }
-      if (std::abs(sum - 1.0) > 1e-6) detail::fail(where, "initial_weights sum to ", sum, ", not 1");
-    }
-    if (o.initial_means.size() != 0) {
-      if (o.initial_means.rows() != k || o.initial_means.cols() != d) {
-        detail::fail(where, "initial_means is ", o.initial_means.rows(), " x ", o.initial_means.cols(),
-                     " but must be n_components x n_features = ", k, " x ", d);
-      }
-      detail::check_data(where, "initial_means", o.initial_means);
-    } else if (o.init == GaussianMixtureInit::explicit_parameters) {
-      detail::fail(where, "init = explicit_parameters needs initial_means (", k, " x ", d, ")");
-    }
-    if (!o.initial_precisions.empty()) {
-      const CovarianceType type = o.covariance_type;
-      const auto blocks = static_cast<std::size_t>(detail::covariance_blocks(type, k));
-      if (o.initial_precisions.size() != blocks) {
-        detail::fail(where, "initial_precisions has ", o.initial_precisions.size(), " blocks but a ",
-                     detail::covariance_type_name(type), " mixture of ", k, " components needs ", blocks);
-      }
-      const Eigen::Index rows = type == CovarianceType::spherical ? 1 : d;
-      const Eigen::Index cols = (type == CovarianceType::full || type == CovarianceType::tied) ? d : 1;
-      for (std::size_t b = 0; b < blocks; ++b) {
-        const Matrix& P = o.initial_precisions[b];
-        if (P.rows() != rows || P.cols() != cols) {
-          detail::fail(where, "initial_precisions[", b, "] is ", P.rows(), " x ", P.cols(), " but a ",
-                       detail::covariance_type_name(type), " precision block must be ", rows, " x ", cols);
-        }
-        if (!P.allFinite()) detail::fail(where, "initial_precisions[", b, "] has a non-finite entry");
-        if (cols == d && d > 1) {
-          const Eigen::MatrixXd Pd = P.template cast<double>();
-          const double asym = (Pd - Pd.transpose()).cwiseAbs().maxCoeff();
-          if (asym > 1e-8 + 1e-5 * Pd.cwiseAbs().maxCoeff()) {
-            detail::fail(where, "initial_precisions[", b, "] is not symmetric (max |P - P^T| = ", asym, ")");
-          }
-        }
-      }
-    }
-    if (o.noise_component) {
-      if (!(o.initial_noise_weight > 0 && o.initial_noise_weight < 1)) {
-        detail::fail(where, "initial_noise_weight = ", o.initial_noise_weight, " must be in (0, 1)");
-      }
-      if (o.noise_low.size() != o.noise_high.size()) {
-        detail::fail(where, "noise_low has ", o.noise_low.size(), " entries but noise_high has ", o.noise_high.size());
-      }
-      if (o.noise_low.size() != 0) {
-        if (o.noise_low.size() != d) {
-          detail::fail(where, "noise_low and noise_high have ", o.noise_low.size(), " entries but X has ", d,
-                       " features");
-        }
-        for (Eigen::Index f = 0; f < d; ++f) {
-          if (!std::isfinite(o.noise_low(f)) || !std::isfinite(o.noise_high(f)) || !(o.noise_low(f) < o.noise_high(f))) {
-            detail::fail(where, "the noise box needs finite noise_low[", f, "] < noise_high[", f, "], got ",
-                         o.noise_low(f), " and ", o.noise_high(f));
-          }
-        }
-      }
-    }
-  }
-
-  template <typename Derived>
-  detail::NoiseBox make_noise_box(const Eigen::MatrixBase<Derived>& X) const {
-    detail::NoiseBox box;
-    if (!options_.noise_component) return box;
-    box.enabled = true;
-    if (options_.noise_low.size() != 0) {
-      box.low = options_.noise_low;
-      box.high = options_.noise_high;
-    } else {
-      box.low = X.colwise().minCoeff().transpose().template cast<double>();
-      box.high = X.colwise().maxCoeff().transpose().template cast<double>();
-      for (Eigen::Index f = 0; f < X.cols(); ++f) {
-        if (!(box.low(f) < box.high(f))) {
-          detail::fail("GaussianMixture::fit", "column ", f, " of X is constant, so the data's bounding box has no ",
-                       "volume for the noise component; give Options::noise_low and noise_high");
-        }
-      }
-    }
-    box.log_density = -(box.high - box.low).array().log().sum();
-    return box;
-  }
-
-  /// Index of the nearest centre (squared Euclidean, in double) of every row.
-  template <typename Derived>
-  static Eigen::VectorXi nearest_labels(const Eigen::MatrixBase<Derived>& X, const Eigen::MatrixXd& centres) {
-    Eigen::VectorXi labels(X.rows());
-    const auto chunks = detail::make_chunks(X.rows(), 0);
-    detail::for_each_chunk(chunks, [&](std::size_t, const detail::Chunk& chunk) {
-      Eigen::MatrixXd xd, dist;
-      detail::for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
-        xd = X.derived().middleRows(begin, end - begin).template cast<double>();
-        dist.resize(xd.rows(), centres.rows());
-        for (Eigen::Index j = 0; j < centres.rows(); ++j) {
-          dist.col(j) = (xd.rowwise() - centres.row(j)).rowwise().squaredNorm();
-        }
-        for (Eigen::Index i = 0; i < xd.rows(); ++i) {
-          Eigen::Index best = 0;
-          dist.row(i).minCoeff(&best);
-          labels(begin + i) = static_cast<int>(best);
-        }
-      });
-    });
-    return labels;
-  }
-
-  /// Weighted mean of the rows of X, in double, summed in chunk order.
-  template <typename Derived>
-  static Eigen::RowVectorXd weighted_mean(const Eigen::MatrixBase<Derived>& X, const double* w) {
-    const auto chunks = detail::make_chunks(X.rows(), 0);
-    std::vector<Eigen::RowVectorXd> sums(chunks.size());
-    std::vector<double> weights(chunks.size());
-    detail::for_each_chunk(chunks, [&](std::size_t c, const detail::Chunk& chunk) {
-      Eigen::RowVectorXd s = Eigen::RowVectorXd::Zero(X.cols());
-      double total = 0;
-      for (Eigen::Index i = chunk.begin; i < chunk.end; ++i) {
-        const double wi = detail::weight_of(w, i);
-        s += wi * X.row(i).template cast<double>();
-        total += wi;
-      }
-      sums[c] = std::move(s);
-      weights[c] = total;
-    });
-    Eigen::RowVectorXd s = Eigen::RowVectorXd::Zero(X.cols());
-    double total = 0;
-    for (std::size_t c = 0; c < chunks.size(); ++c) {
-      s += sums[c];
-      total += weights[c];
-    }
-    return s / total;
-  }
-
-  /// Parameters from a hard assignment (labels) or random responsibilities, by one M-step.
-  template <typename Derived>
-  detail::MixtureParams init_from_data(const Eigen::MatrixBase<Derived>& X, const double* w, detail::Random& rng) const {
-    const char* where = "GaussianMixture::fit";
-    const auto& o = options_;
-    const Eigen::Index k = o.n_components, n = X.rows();
-    const CovarianceType type = o.covariance_type;
-    Eigen::MatrixXd centres;
-    Eigen::VectorXi labels;
-    switch (o.init) {
-      case GaussianMixtureInit::kmeans: {
-        typename KMeans<Scalar>::Options ko;
-        ko.n_clusters = k;
-        ko.n_init = 1;  // one KMeans run per restart, as scikit-learn
-        ko.seed = rng.child_seed();
-        KMeans<Scalar> km(ko);
-        if (w) {
-          km.fit(X, Eigen::Map<const Eigen::VectorXd>(w, n));
-        } else {
-          km.fit(X);
-        }
-        centres = km.cluster_centers().template cast<double>();
-        labels = km.labels();
-        break;
-      }
-      case GaussianMixtureInit::kmeans_plus_plus:
-        centres = detail::kmeans_plus_plus(X, w, k, 0, rng);
-        labels = nearest_labels(X, centres);
-        break;
-      case GaussianMixtureInit::random_points:
-        centres = detail::random_samples_init(X, k, rng);
-        labels = nearest_labels(X, centres);
-        break;
-      case GaussianMixtureInit::explicit_parameters:
-        centres = o.initial_means.template cast<double>();
-        labels = nearest_labels(X, centres);
-        break;
-      case GaussianMixtureInit::random_responsibilities: {
-        // Every component's shift is the data's mean: random responsibilities put every
-        // initial mean close to it.
-        centres = weighted_mean(X, w).replicate(k, 1);
-        const auto n_chunks = detail::make_chunks(n, detail::MixtureStats::bytes(type, k, X.cols())).size();
-        std::vector<detail::Random> streams;
-        for (std::size_t c = 0; c < n_chunks; ++c) streams.emplace_back(rng.child_seed());
-        const Eigen::RowVectorXd reference = centres.colwise().mean();
-        const detail::MixtureStats stats = detail::accumulate_pass(
-            X, w, type, centres, reference,
-            [&](std::size_t c, Eigen::Index begin, Eigen::Index end, const Eigen::MatrixXd&, Eigen::MatrixXd& resp,
-                Eigen::VectorXd&, detail::EmWorkspace&) {
-              detail::Random& g = streams[c];
-              resp.resize(end - begin, k);
-              for (Eigen::Index i = 0; i < end - begin; ++i) {
-                for (Eigen::Index j = 0; j < k; ++j) resp(i, j) = g.uniform();
-                const double s = resp.row(i).sum();
-                if (s > 0) {
-                  resp.row(i) /= s;
-                } else {
-                  resp.row(i).setConstant(1.0 / static_cast<double>(k));
-                }
-              }
-            });
-        return detail::m_step(stats, centres, reference, type, o.reg_covar, false, where);
-      }
-    }
-    const Eigen::RowVectorXd reference = centres.colwise().mean();
-    const detail::MixtureStats stats = detail::accumulate_pass(
-        X, w, type, centres, reference,
-        [&](std::size_t, Eigen::Index begin, Eigen::Index end, const Eigen::MatrixXd&, Eigen::MatrixXd& resp,
-            Eigen::VectorXd&, detail::EmWorkspace&) {
-          resp.setZero(end - begin, k);
-          for (Eigen::Index i = begin; i < end; ++i) resp(i - begin, labels(i)) = 1.0;
-        });
-    return detail::m_step(stats, centres, reference, type, o.reg_covar, false, where);
-  }
-
-  /// A restart's starting parameters: the initialisation, then the caller's initial_*.
-  template <typename Derived>
-  detail::MixtureParams initial_parameters(const Eigen::MatrixBase<Derived>& X, const double* w,
-                                           detail::Random& rng) const {
-    const auto& o = options_;
-    const bool all_given = o.initial_weights.size() != 0 && o.initial_means.size() != 0 && !o.initial_precisions.empty();
-    detail::MixtureParams p;
-    p.type = o.covariance_type;
-    if (!all_given) p = init_from_data(X, w, rng);
-    if (o.initial_weights.size() != 0) p.weights = o.initial_weights.template cast<double>();
-    if (o.initial_means.size() != 0) p.means = o.initial_means.template cast<double>();
-    if (!o.initial_precisions.empty()) {
-      p.covariances.clear();
-      p.precisions_cholesky.clear();
-      for (std::size_t b = 0; b < o.initial_precisions.size(); ++b) {
-        p.precisions_cholesky.push_back(detail::precision_cholesky_from_precision(
-            o.initial_precisions[b].template cast<double>(), p.type, static_cast<Eigen::Index>(b),
-            "GaussianMixture::fit"));
-      }
-    }
-    p.noise_weight = 0;
-    if (o.noise_component) {
-      p.weights *= 1.0 - o.initial_noise_weight;
-      p.noise_weight = o.initial_noise_weight;
-    }
-    return p;
+    detail::check_columns(where, X, params_.d());
   }
 
   /// EM iterations from `params` until |change| < tol or max_iter.
@@ -689,18 +369,20 @@ class GaussianMixture {
     Run run;
     for (int it = 1; it <= o.max_iter; ++it) {
       const double previous = lower_bound;
-      // E-step and the M-step's statistics in one pass over the rows.
+      // E-step and the M-step's sufficient statistics in one pass over the rows, one buffer
+      // per chunk of rows; then the buffers combined in chunk order.
       const detail::MixtureDensity density(params, box);
       Eigen::Index bad = -1;
-      const detail::MixtureStats stats = detail::em_pass(X, w, density, bad);
-      if (bad >= 0) zero_density_error(where, bad);
-      lower_bound = stats.log_likelihood / stats.weight;
+      const detail::MixtureStats stats = detail::combine(detail::em_pass(X, w, density, bad));
+      if (bad >= 0) detail::fail_zero_density(where, bad);
+      lower_bound = stats.log_likelihood() / stats.weight();
       if (!std::isfinite(lower_bound)) {
         throw numerical_error(detail::message(where, ": the log-likelihood is not finite in iteration ", it,
                                               "; standardise the features or increase reg_covar"));
       }
       // M-step: new parameters from the combined statistics (throws if a covariance fails).
-      params = detail::m_step(stats, params.means, density.reference, o.covariance_type, o.reg_covar, box.enabled, where);
+      params =
+          detail::m_step(stats, params.means, density.reference, o.reg_covar, box.enabled, where);
       const double change = lower_bound - previous;
       run.n_iter = it;
       run.lower_bound = lower_bound;
@@ -721,17 +403,22 @@ class GaussianMixture {
     const char* where = "GaussianMixture::fit";
     detail::check_data(where, "X", X);
     const bool warm = options_.warm_start && fitted_;
-    if (warm) detail::check_columns(where, X, n_features());
-    check_options(X.rows(), X.cols());
-    const detail::NoiseBox box = make_noise_box(X);
+    if (warm) detail::check_columns(where, X, params_.d());
+    detail::check_mixture_options(options_, X.rows(), X.cols(), where);
+    const detail::NoiseBox box =
+        options_.noise_component
+            ? detail::make_noise_box(X, options_.noise_low, options_.noise_high, where)
+            : detail::NoiseBox();
 
     detail::Random master(options_.seed);
     const int restarts = warm ? 1 : options_.n_init;
     Run best;
     for (int r = 0; r < restarts; ++r) {
       detail::Random rng(master.child_seed());
-      detail::MixtureParams start = warm ? params_ : initial_parameters(X, w, rng);
-      Run run = em(X, w, std::move(start), box, warm ? lower_bound_ : -std::numeric_limits<double>::infinity(), r);
+      detail::MixtureParams start =
+          warm ? params_ : detail::initial_parameters(options_, X, w, rng, where);
+      Run run = em(X, w, std::move(start), box,
+                   warm ? lower_bound_ : -std::numeric_limits<double>::infinity(), r);
       if (r == 0 || run.lower_bound > best.lower_bound) best = std::move(run);
     }
     detail::MixtureDensity density(best.params, box);

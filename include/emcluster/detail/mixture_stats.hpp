@@ -1,0 +1,270 @@
+/// @file detail/mixture_stats.hpp
+/// @brief The sufficient statistics of an EM step for a Gaussian mixture: their layout as one
+/// flat buffer of doubles (MixtureStats), their accumulation block by block (accumulate_block)
+/// and chunk by chunk (accumulate_chunks, and em_pass fusing it with the E-step), and their
+/// combination in chunk order (combine).
+///
+/// A pass computes one MixtureStats per chunk of rows; the chunks depend only on the number of
+/// rows and the statistics' size, never on the threads, and are combined in chunk order, so
+/// the result is the same bits for any thread count. Because the statistics are a plain
+/// buffer that sums elementwise, statistics computed elsewhere (another process's rows) are
+/// combined the same way.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "../options.hpp"
+#include "mixture_estep.hpp"
+#include "parallel.hpp"
+
+namespace emcluster::detail {
+
+/// Sufficient statistics of one chunk (and, combined, of all rows), in double.
+///
+/// Around fixed shifts s_j (the means of the current parameters): N_j = sum w r_ij,
+/// F_j = sum w r_ij (x_i - s_j), and the second moments: `full` S_j = sum w r_ij (x_i - s_j)
+/// (x_i - s_j)^T (lower triangle); `diagonal`/`spherical` its diagonal, one row per
+/// component; `tied` T = sum_i w g_i (x_i - c)(x_i - c)^T with g_i = sum_j r_ij and c the
+/// reference point. Plus the noise component's responsibility sum, sum w log p(x) and sum w.
+///
+/// All of it is one buffer `values` of size(type, k, d) doubles, laid out as
+///
+///     offset                       count         part
+///     0                            k             resp_sum: N_j
+///     k                            1             noise_resp_sum
+///     k + 1                        k d           first: F, k x d, column-major
+///     k + 1 + k d                  second_size   second moments, column-major: `full` k
+///                                                blocks d x d (block j for component j),
+///                                                `tied` one d x d, `diagonal`/`spherical`
+///                                                one k x d (row j for component j)
+///     size - 2                     1             log_likelihood
+///     size - 1                     1             weight
+///
+/// so two chunks' statistics combine by one elementwise sum (add), and the accessors are
+/// Eigen::Map views into the buffer.
+struct MixtureStats {
+  CovarianceType type = CovarianceType::full;
+  Eigen::Index k = 0, d = 0;
+  Eigen::VectorXd values;  ///< the buffer, laid out as above
+
+  MixtureStats() = default;
+  /// Zero statistics for k components in d dimensions.
+  MixtureStats(CovarianceType covariance_type, Eigen::Index components, Eigen::Index features)
+      : type(covariance_type),
+        k(components),
+        d(features),
+        values(Eigen::VectorXd::Zero(size(covariance_type, components, features))) {}
+
+  /// Doubles of the second moments.
+  static Eigen::Index second_size(CovarianceType type, Eigen::Index k, Eigen::Index d) {
+    switch (type) {
+      case CovarianceType::full:
+        return k * d * d;
+      case CovarianceType::tied:
+        return d * d;
+      case CovarianceType::diagonal:
+      case CovarianceType::spherical:
+        break;
+    }
+    return k * d;
+  }
+  /// Doubles of the whole buffer.
+  static Eigen::Index size(CovarianceType type, Eigen::Index k, Eigen::Index d) {
+    return k + 1 + k * d + second_size(type, k, d) + 2;
+  }
+  /// Bytes one chunk's statistics take, as the chunking counts them (the buffer and one
+  /// double more). The chunking, and so the order of every sum, depends on this value.
+  static std::size_t bytes(CovarianceType type, Eigen::Index k, Eigen::Index d) {
+    return sizeof(double) * static_cast<std::size_t>(size(type, k, d) + 1);
+  }
+
+  Eigen::Map<Eigen::VectorXd> resp_sum() { return {values.data(), k}; }
+  Eigen::Map<const Eigen::VectorXd> resp_sum() const { return {values.data(), k}; }
+  double& noise_resp_sum() { return values(k); }
+  double noise_resp_sum() const { return values(k); }
+  /// F, k x d.
+  Eigen::Map<Eigen::MatrixXd> first() { return {values.data() + k + 1, k, d}; }
+  Eigen::Map<const Eigen::MatrixXd> first() const { return {values.data() + k + 1, k, d}; }
+  /// Second moments: S_j (d x d) for `full`; T (d x d) for `tied` and the k x d diagonals
+  /// for `diagonal`/`spherical`, both with block = 0.
+  Eigen::Map<Eigen::MatrixXd> second(Eigen::Index block) {
+    return {values.data() + second_offset(block), second_rows(), d};
+  }
+  Eigen::Map<const Eigen::MatrixXd> second(Eigen::Index block) const {
+    return {values.data() + second_offset(block), second_rows(), d};
+  }
+  double& log_likelihood() { return values(values.size() - 2); }
+  double log_likelihood() const { return values(values.size() - 2); }
+  double& weight() { return values(values.size() - 1); }
+  double weight() const { return values(values.size() - 1); }
+
+  /// Adds another chunk's statistics of the same shape (call in chunk order for
+  /// reproducible bits).
+  void add(const MixtureStats& other) { values += other.values; }
+
+ private:
+  Eigen::Index second_rows() const {
+    return type == CovarianceType::diagonal || type == CovarianceType::spherical ? k : d;
+  }
+  Eigen::Index second_offset(Eigen::Index block) const { return k + 1 + k * d + block * d * d; }
+};
+
+/// The chunks of rows of every pass accumulating MixtureStats over n rows.
+inline std::vector<Chunk> stats_chunks(Eigen::Index n, CovarianceType type, Eigen::Index k,
+                                       Eigen::Index d) {
+  return make_chunks(n, MixtureStats::bytes(type, k, d));
+}
+
+/// Sum of the chunks' statistics in chunk order (at least one chunk).
+inline MixtureStats combine(const std::vector<MixtureStats>& partial) {
+  const MixtureStats& first = partial.front();
+  MixtureStats total(first.type, first.k, first.d);
+  for (const auto& p : partial) total.add(p);
+  return total;
+}
+
+/// First moments F += D^T r and the lower triangle of S += D^T diag(r) D for a rows x d
+/// block D (vectorised dot products over the rows for small d, one GEMM above).
+template <typename FirstRow>
+inline void add_weighted_moments(const Eigen::MatrixXd& D, const Eigen::ArrayXd& r, FirstRow&& F,
+                                 Eigen::Map<Eigen::MatrixXd> S, Eigen::MatrixXd& scratch) {
+  const Eigen::Index d = D.cols();
+  scratch = D.array().colwise() * r;
+  F += scratch.colwise().sum();
+  if (d > kDotMomentsMaxFeatures) {
+    S.noalias() += scratch.transpose() * D;
+    return;
+  }
+  for (Eigen::Index a = 0; a < d; ++a) {
+    for (Eigen::Index b = 0; b <= a; ++b) S(a, b) += scratch.col(a).dot(D.col(b));
+  }
+}
+
+/// Adds one block to the statistics. xd: the block in double (rows x d); resp: rows x k (or
+/// k + 1 with a noise column), already multiplied by the sample weights; shifts: k x d (the
+/// current means); reference: c for `tied`.
+inline void accumulate_block(const Eigen::MatrixXd& xd, const Eigen::MatrixXd& resp,
+                             const Eigen::MatrixXd& shifts, const Eigen::RowVectorXd& reference,
+                             MixtureStats& s, EmWorkspace& ws, Eigen::MatrixXd& scratch) {
+  const Eigen::Index k = shifts.rows(), d = shifts.cols();
+  const CovarianceType type = s.type;
+  auto resp_sum = s.resp_sum();
+  auto first = s.first();
+  for (Eigen::Index j = 0; j < k; ++j) {
+    const Eigen::ArrayXd r = resp.col(j).array();
+    resp_sum(j) += r.sum();
+    ws.diff = xd.rowwise() - shifts.row(j);
+    switch (type) {
+      case CovarianceType::full:
+        add_weighted_moments(ws.diff, r, first.row(j), s.second(j), scratch);
+        break;
+      case CovarianceType::diagonal:
+      case CovarianceType::spherical: {
+        auto second = s.second(0);
+        for (Eigen::Index f = 0; f < d; ++f) {
+          ws.expo = r * ws.diff.col(f).array();
+          first(j, f) += ws.expo.sum();
+          second(j, f) += (ws.expo * ws.diff.col(f).array()).sum();
+        }
+        break;
+      }
+      case CovarianceType::tied:
+        for (Eigen::Index f = 0; f < d; ++f) first(j, f) += (r * ws.diff.col(f).array()).sum();
+        break;
+    }
+  }
+  if (type == CovarianceType::tied) {
+    // T += (x - c)^T diag(g) (x - c), g the row's total Gaussian responsibility.
+    ws.scale = resp.leftCols(k).rowwise().sum().array();
+    ws.diff = xd.rowwise() - reference;
+    Eigen::RowVectorXd unused = Eigen::RowVectorXd::Zero(d);
+    add_weighted_moments(ws.diff, ws.scale, unused, s.second(0), scratch);
+  }
+  if (resp.cols() > k) s.noise_resp_sum() += resp.col(k).sum();
+}
+
+/// One pass over the rows accumulating MixtureStats around `shifts` (and `reference` for
+/// tied), one per chunk of stats_chunks(). `fill(chunk, begin, end, xd, resp, lse, ws)` writes
+/// the block's responsibilities (rows x columns, unweighted) and, optionally, the per-row
+/// log-likelihood (leave lse empty when there is none).
+template <typename Derived, typename Fill>
+std::vector<MixtureStats> accumulate_chunks(const Eigen::MatrixBase<Derived>& X, const double* w,
+                                            CovarianceType type, const Eigen::MatrixXd& shifts,
+                                            const Eigen::RowVectorXd& reference, Fill&& fill) {
+  const Eigen::Index n = X.rows(), d = X.cols(), k = shifts.rows();
+  const auto chunks = stats_chunks(n, type, k, d);
+  std::vector<MixtureStats> partial(chunks.size());
+  for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
+    MixtureStats& s = partial[c];
+    s = MixtureStats(type, k, d);
+    Eigen::MatrixXd xd, resp, scratch;
+    Eigen::VectorXd lse;
+    EmWorkspace ws;
+    for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
+      const Eigen::Index rows = end - begin;
+      xd = X.derived().middleRows(begin, rows).template cast<double>();
+      lse.resize(0);
+      fill(c, begin, end, xd, resp, lse, ws);
+      if (w) {
+        const Eigen::Map<const Eigen::VectorXd> wb(w + begin, rows);
+        for (Eigen::Index j = 0; j < resp.cols(); ++j) resp.col(j).array() *= wb.array();
+        if (lse.size() == rows) s.log_likelihood() += wb.dot(lse);
+        s.weight() += wb.sum();
+      } else {
+        if (lse.size() == rows) s.log_likelihood() += lse.sum();
+        s.weight() += static_cast<double>(rows);
+      }
+      accumulate_block(xd, resp, shifts, reference, s, ws, scratch);
+    });
+  });
+  return partial;
+}
+
+/// accumulate_chunks, combined: the statistics of all rows.
+template <typename Derived, typename Fill>
+MixtureStats accumulate_pass(const Eigen::MatrixBase<Derived>& X, const double* w,
+                             CovarianceType type, const Eigen::MatrixXd& shifts,
+                             const Eigen::RowVectorXd& reference, Fill&& fill) {
+  return combine(accumulate_chunks(X, w, type, shifts, reference, std::forward<Fill>(fill)));
+}
+
+/// The hot loop of EM: for every block of rows, the E-step (weighted log-densities,
+/// log-sum-exp, responsibilities) fused with the M-step's sufficient statistics around the
+/// current means (and the reference c for tied), so that each row is read once per
+/// iteration and nothing of size n x k exists. Returns the chunks' statistics (to combine),
+/// and through `bad_row` the first row whose density is zero under every component (or -1);
+/// the statistics are then unusable.
+template <typename Derived>
+std::vector<MixtureStats> em_pass(const Eigen::MatrixBase<Derived>& X, const double* w,
+                                  const MixtureDensity& density, Eigen::Index& bad_row) {
+  const auto n_chunks = stats_chunks(X.rows(), density.params.type, density.k(), X.cols()).size();
+  // Per chunk, so that the first bad row is reported whatever the threads.
+  std::vector<Eigen::Index> bad(n_chunks, -1);
+  std::vector<MixtureStats> partial = accumulate_chunks(
+      X, w, density.params.type, density.params.means, density.reference,
+      [&](std::size_t c, Eigen::Index begin, Eigen::Index, const Eigen::MatrixXd& xd,
+          Eigen::MatrixXd& resp, Eigen::VectorXd& lse, EmWorkspace& ws) {
+        density.log_prob(xd, resp, ws);
+        const Eigen::Index bad_in_block = log_prob_to_responsibilities(resp, ws);
+        if (bad_in_block >= 0 && bad[c] < 0) bad[c] = begin + bad_in_block;
+        if (bad[c] >= 0) {
+          resp.setZero();
+          return;
+        }
+        lse = ws.lse.matrix();
+      });
+  bad_row = -1;
+  for (Eigen::Index b : bad) {
+    if (b >= 0) {
+      bad_row = b;
+      break;
+    }
+  }
+  return partial;
+}
+
+}  // namespace emcluster::detail
