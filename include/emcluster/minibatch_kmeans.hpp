@@ -12,13 +12,15 @@
 #include <functional>
 #include <limits>
 #include <numeric>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "detail/column_stats.hpp"
+#include "detail/kmeans_estimator.hpp"
 #include "detail/kmeans_init.hpp"
-#include "detail/kmeans_kernels.hpp"
+#include "detail/lloyd_pass.hpp"
 #include "detail/random.hpp"
+#include "detail/sample_rows.hpp"
 #include "detail/validation.hpp"
 #include "exceptions.hpp"
 #include "options.hpp"
@@ -49,15 +51,19 @@ namespace emcluster {
 /// Eigen::VectorXi labels = mbk.predict(X);
 /// @endcode
 ///
-/// Errors as KMeans: std::invalid_argument for bad options or data, not_fitted_error before
-/// the first fit/partial_fit; a call that throws leaves the model unchanged.
+/// fit, fit_predict, predict, transform, score and the accessors of the fitted state
+/// (cluster_centers, labels, inertia, n_iter, n_features) are shared with KMeans
+/// (detail::KMeansEstimator); partial_fit, counts() and n_steps() are MiniBatchKMeans' own.
+///
+/// Errors as KMeans: std::invalid_argument for bad options or data, not_fitted_error from
+/// predict/transform/score and every accessor of the fitted state before the first
+/// fit/partial_fit; a call that throws leaves the model unchanged.
 template <typename Scalar = double>
-class MiniBatchKMeans {
-  static_assert(std::is_same<Scalar, float>::value || std::is_same<Scalar, double>::value,
-                "emcluster::MiniBatchKMeans<Scalar>: Scalar must be float or double");
+class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, Scalar> {
+  using Base = detail::KMeansEstimator<MiniBatchKMeans<Scalar>, Scalar>;
 
  public:
-  using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  using typename Base::Matrix;
 
   /// Parameters fixed at construction.
   struct Options {
@@ -73,24 +79,14 @@ class MiniBatchKMeans {
     double tol = 0.0;                 ///< stop when a step moves the centres less than tol * mean feature variance
     bool compute_labels = true;       ///< fit: compute labels and the exact inertia of all rows at the end
     std::uint64_t seed = 0;           ///< seed of every random choice
+    AssignKernel kernel = AssignKernel::automatic;  ///< nearest-centre kernel of every pass, predict and score
     std::function<void(const MiniBatchStep&)> callback;  ///< called after every step, if set
   };
 
+  /// A model with default options (k = 8).
   MiniBatchKMeans() = default;
+  /// A model with the given options; they are checked by the first fit or partial_fit.
   explicit MiniBatchKMeans(Options options) : options_(std::move(options)) {}
-
-  /// Fits on all rows of X by mini-batch steps (see the class notes). Restarts from scratch.
-  template <typename Derived>
-  MiniBatchKMeans& fit(const Eigen::MatrixBase<Derived>& X) {
-    return fit_impl(X, nullptr);
-  }
-  /// Fits with a non-negative weight per row.
-  template <typename Derived, typename WDerived>
-  MiniBatchKMeans& fit(const Eigen::MatrixBase<Derived>& X, const Eigen::MatrixBase<WDerived>& sample_weight) {
-    detail::check_sample_weight("MiniBatchKMeans::fit", sample_weight, X.rows());
-    const Eigen::VectorXd w = sample_weight.template cast<double>();
-    return fit_impl(X, w.data());
-  }
 
   /// One mini-batch step on the rows of X (the first call also initialises the centres from
   /// them, so it needs at least k rows). Labels and inertia then describe X.
@@ -101,61 +97,21 @@ class MiniBatchKMeans {
   /// One weighted mini-batch step.
   template <typename Derived, typename WDerived>
   MiniBatchKMeans& partial_fit(const Eigen::MatrixBase<Derived>& X, const Eigen::MatrixBase<WDerived>& sample_weight) {
-    detail::check_sample_weight("MiniBatchKMeans::partial_fit", sample_weight, X.rows());
-    const Eigen::VectorXd w = sample_weight.template cast<double>();
+    const Eigen::VectorXd w = this->weights_as_double("MiniBatchKMeans::partial_fit", sample_weight, X.rows());
     return partial_fit_impl(X, w.data());
   }
 
-  /// Fits and returns the labels of all rows.
-  template <typename Derived>
-  Eigen::VectorXi fit_predict(const Eigen::MatrixBase<Derived>& X) {
-    fit(X);
-    return options_.compute_labels ? labels_ : predict(X);
-  }
-
-  /// Nearest centre of every row of X.
-  template <typename Derived>
-  Eigen::VectorXi predict(const Eigen::MatrixBase<Derived>& X) const {
-    check_new_data("MiniBatchKMeans::predict", X);
-    return detail::nearest_centers(X, prepared_, AssignKernel::automatic);
-  }
-  /// Euclidean distances to every centre (n x k, the caller asked for it).
-  template <typename Derived>
-  Matrix transform(const Eigen::MatrixBase<Derived>& X) const {
-    check_new_data("MiniBatchKMeans::transform", X);
-    return detail::center_distances(X, prepared_);
-  }
-  /// Minus the inertia of X under the centres.
-  template <typename Derived>
-  double score(const Eigen::MatrixBase<Derived>& X) const {
-    check_new_data("MiniBatchKMeans::score", X);
-    return -detail::inertia_of(X, nullptr, prepared_, AssignKernel::automatic);
-  }
-
-  /// The centres, k x d.
-  const Matrix& cluster_centers() const {
-    detail::check_fitted("MiniBatchKMeans::cluster_centers", fitted_);
-    return prepared_.centers;
-  }
-  /// Labels of the rows of the last fit (compute_labels) or partial_fit.
-  const Eigen::VectorXi& labels() const {
-    detail::check_fitted("MiniBatchKMeans::labels", fitted_);
-    return labels_;
-  }
-  /// Inertia of those rows (exact when labels were computed; else the smoothed estimate).
-  double inertia() const {
-    detail::check_fitted("MiniBatchKMeans::inertia", fitted_);
-    return inertia_;
-  }
   /// Weight each centre has absorbed (its inverse learning rate).
-  const Eigen::VectorXd& counts() const { return counts_; }
+  const Eigen::VectorXd& counts() const {
+    detail::check_fitted(kName, "counts", this->fitted_);
+    return counts_;
+  }
   /// Mini-batch steps made since the last fit (fit) or in total (partial_fit).
-  long n_steps() const { return n_steps_; }
-  /// Epochs started by the last fit: ceil(steps * batch_size / n).
-  int n_iter() const { return n_iter_; }
-  bool is_fitted() const { return fitted_; }
-  Eigen::Index n_clusters() const { return options_.n_clusters; }
-  Eigen::Index n_features() const { return fitted_ ? prepared_.d() : 0; }
+  long n_steps() const {
+    detail::check_fitted(kName, "n_steps", this->fitted_);
+    return n_steps_;
+  }
+  /// The options given at construction.
   const Options& options() const { return options_; }
 
  private:
@@ -165,6 +121,10 @@ class MiniBatchKMeans {
     Eigen::VectorXd counts;
     long since_reassign = 0;
   };
+
+  friend Base;  // the shared shell calls fit_impl and labels_of_fit, reads kName
+
+  static constexpr const char* kName = "MiniBatchKMeans";
 
   void check_options(const char* where, Eigen::Index n, Eigen::Index d) const {
     const auto& o = options_;
@@ -180,13 +140,6 @@ class MiniBatchKMeans {
     detail::check_centers_options(where, o.n_clusters, o.init == KMeansInit::explicit_centers, o.initial_centers, n, d);
   }
 
-  template <typename Derived>
-  void check_new_data(const char* where, const Eigen::MatrixBase<Derived>& X) const {
-    static_assert(std::is_same<typename Derived::Scalar, Scalar>::value,
-                  "emcluster::MiniBatchKMeans<Scalar>: X must have the model's scalar type");
-    detail::check_new_data(where, fitted_, X, prepared_.d());
-  }
-
   Eigen::Index init_rows(Eigen::Index n) const {
     Eigen::Index size = options_.init_size;
     if (size == 0) size = 3 * std::min(options_.batch_size, n);
@@ -198,15 +151,12 @@ class MiniBatchKMeans {
   template <typename Derived>
   Eigen::MatrixXd initial_centers(const Eigen::MatrixBase<Derived>& X, const double* w, detail::Random& rng) const {
     if (options_.init == KMeansInit::explicit_centers) return options_.initial_centers.template cast<double>();
-    const Eigen::Index m = init_rows(X.rows());
-    Matrix Xi(m, X.cols());
-    Eigen::VectorXd wi(m);
-    for (Eigen::Index r = 0; r < m; ++r) {
-      const auto i = static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(X.rows())));
-      Xi.row(r) = X.row(i);
-      wi(r) = detail::weight_of(w, i);
-    }
-    if (!(wi.sum() > 0)) wi.setOnes();
+    std::vector<Eigen::Index> rows;
+    detail::sample_with_replacement(X.rows(), init_rows(X.rows()), rng, rows);
+    Matrix Xi;
+    Eigen::VectorXd wi;
+    detail::gather_rows(X, w, rows, Xi, wi);
+    detail::ones_if_weightless(wi);
     switch (options_.init) {
       case KMeansInit::kmeans_plus_plus:
         return detail::kmeans_plus_plus(Xi, wi.data(), options_.n_clusters, 0, rng);
@@ -217,10 +167,12 @@ class MiniBatchKMeans {
     }
   }
 
-  /// scikit-learn's rule: reassign every 10 k rows, or whenever a centre has absorbed nothing.
+  /// scikit-learn's rule: reassign every kReassignRowsPerCluster (10) k rows, or whenever a
+  /// centre has absorbed nothing.
   bool due_for_reassignment(State& s, Eigen::Index batch_rows) const {
     s.since_reassign += static_cast<long>(batch_rows);
-    if ((s.counts.array() == 0).any() || s.since_reassign >= 10 * static_cast<long>(options_.n_clusters)) {
+    if ((s.counts.array() == 0).any() ||
+        s.since_reassign >= kReassignRowsPerCluster * static_cast<long>(options_.n_clusters)) {
       s.since_reassign = 0;
       return true;
     }
@@ -235,19 +187,22 @@ class MiniBatchKMeans {
     const detail::PreparedCenters<Scalar> C(s.centers);
     Eigen::VectorXi labels = Eigen::VectorXi::Constant(B.rows(), -1);
     // Sufficient statistics of the batch: per-centre weighted sums and weights.
-    const detail::LloydStats stats = detail::lloyd_pass(B, w, C, labels.data(), true);
+    const detail::LloydStats stats = detail::lloyd_pass(B, w, C, labels.data(), true, options_.kernel);
+    const auto sums = stats.sums();
+    const auto weights = stats.weights();
+    // Update: every centre with batch weight moves to the running weighted mean.
     Eigen::MatrixXd updated = C.centers_d;
     for (Eigen::Index j = 0; j < updated.rows(); ++j) {
-      const double b = stats.weights(j);
+      const double b = weights(j);
       if (b > 0) {
-        updated.row(j) = (C.centers_d.row(j) * s.counts(j) + stats.sums.row(j)) / (s.counts(j) + b);
+        updated.row(j) = (C.centers_d.row(j) * s.counts(j) + sums.row(j)) / (s.counts(j) + b);
         s.counts(j) += b;
       }
     }
     if (reassign && options_.reassignment_ratio > 0) reassign_small_centers(B, s, updated, rng);
     shift = (updated - C.centers_d).squaredNorm();
     s.centers = std::move(updated);
-    return stats.inertia;
+    return stats.inertia();
   }
 
   template <typename Derived>
@@ -258,7 +213,7 @@ class MiniBatchKMeans {
     std::vector<char> chosen(static_cast<std::size_t>(k), 0);
     for (Eigen::Index j = 0; j < k; ++j) chosen[static_cast<std::size_t>(j)] = s.counts(j) < threshold;
     auto n_chosen = std::count(chosen.begin(), chosen.end(), 1);
-    const auto cap = static_cast<long>(0.5 * static_cast<double>(B.rows()));
+    const auto cap = static_cast<long>(kMaxReassignedShare * static_cast<double>(B.rows()));
     if (n_chosen > cap) {  // at most half a batch: keep the centres with the smallest counts
       std::vector<Eigen::Index> order(static_cast<std::size_t>(k));
       std::iota(order.begin(), order.end(), Eigen::Index(0));
@@ -284,8 +239,6 @@ class MiniBatchKMeans {
 
   template <typename Derived>
   MiniBatchKMeans& fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w) {
-    static_assert(std::is_same<typename Derived::Scalar, Scalar>::value,
-                  "emcluster::MiniBatchKMeans<Scalar>: X must have the model's scalar type");
     const char* where = "MiniBatchKMeans::fit";
     detail::check_data(where, "X", X);
     check_options(where, X.rows(), X.cols());
@@ -295,13 +248,11 @@ class MiniBatchKMeans {
 
     // Several initialisations, each judged by its inertia on one validation sample.
     const Eigen::Index m = init_rows(n);
-    Matrix Xv(m, X.cols());
-    Eigen::VectorXd wv(m);
-    for (Eigen::Index r = 0; r < m; ++r) {
-      const auto i = static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(n)));
-      Xv.row(r) = X.row(i);
-      wv(r) = detail::weight_of(w, i);
-    }
+    std::vector<Eigen::Index> rows;
+    detail::sample_with_replacement(n, m, rng, rows);
+    Matrix Xv;
+    Eigen::VectorXd wv;
+    detail::gather_rows(X, w, rows, Xv, wv);
     State s;
     double best = std::numeric_limits<double>::infinity();
     const int inits = options_.init == KMeansInit::explicit_centers ? 1 : options_.n_init;
@@ -309,7 +260,8 @@ class MiniBatchKMeans {
     for (int t = 0; t < inits; ++t) {
       Eigen::MatrixXd centers = initial_centers(X, w, rng);
       scratch.setConstant(-1);
-      const double inertia = detail::lloyd_pass(Xv, wv.data(), detail::PreparedCenters<Scalar>(centers), scratch.data(), false).inertia;
+      const detail::PreparedCenters<Scalar> C(centers);
+      const double inertia = detail::lloyd_pass(Xv, wv.data(), C, scratch.data(), false, options_.kernel).inertia();
       if (t == 0 || inertia < best) {
         best = inertia;
         s.centers = std::move(centers);
@@ -317,19 +269,17 @@ class MiniBatchKMeans {
     }
     s.counts = Eigen::VectorXd::Zero(options_.n_clusters);
 
-    const long n_steps = std::max<long>(1, static_cast<long>(options_.max_iter) * static_cast<long>(n) / static_cast<long>(batch));
-    Matrix B(batch, X.cols());
-    Eigen::VectorXd wb(batch);
+    const long n_steps =
+        std::max<long>(1, static_cast<long>(options_.max_iter) * static_cast<long>(n) / static_cast<long>(batch));
+    Matrix B;
+    Eigen::VectorXd wb;
     double ewa = 0, ewa_min = 0;
     bool have_ewa = false, have_min = false;
     int no_improvement = 0;
     long steps = 0;
     for (long i = 0; i < n_steps; ++i) {
-      for (Eigen::Index r = 0; r < batch; ++r) {
-        const auto idx = static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(n)));
-        B.row(r) = X.row(idx);
-        wb(r) = detail::weight_of(w, idx);
-      }
+      detail::sample_with_replacement(n, batch, rng, rows);
+      detail::gather_rows(X, w, rows, B, wb);
       double shift = 0;
       const double batch_inertia = step(B, w ? wb.data() : nullptr, s, rng, shift) / static_cast<double>(batch);
       steps = i + 1;
@@ -357,32 +307,24 @@ class MiniBatchKMeans {
     double inertia = ewa * static_cast<double>(n);
     if (options_.compute_labels) {
       labels = Eigen::VectorXi::Constant(n, -1);
-      inertia = detail::lloyd_pass(X, w, prepared, labels.data(), false).inertia;
+      inertia = detail::lloyd_pass(X, w, prepared, labels.data(), false, options_.kernel).inertia();
     }
-    // Commit.
-    prepared_ = std::move(prepared);
-    counts_ = std::move(s.counts);
-    since_reassign_ = s.since_reassign;
-    labels_ = std::move(labels);
-    inertia_ = inertia;
-    n_steps_ = steps;
-    n_iter_ = static_cast<int>((steps * static_cast<long>(batch) + n - 1) / n);
-    rng_ = rng;
-    fitted_ = true;
+    commit(std::move(s), std::move(prepared), std::move(labels), inertia, steps, rng);
+    this->n_iter_ = static_cast<int>((steps * static_cast<long>(batch) + n - 1) / n);
     return *this;
   }
 
   template <typename Derived>
   MiniBatchKMeans& partial_fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w) {
-    static_assert(std::is_same<typename Derived::Scalar, Scalar>::value,
-                  "emcluster::MiniBatchKMeans<Scalar>: X must have the model's scalar type");
+    this->template check_scalar<Derived>();
     const char* where = "MiniBatchKMeans::partial_fit";
     detail::check_data(where, "X", X);
     State s;
-    detail::Random rng = fitted_ ? rng_ : detail::Random(options_.seed);
-    if (fitted_) {
-      detail::check_columns(where, X, prepared_.d());
-      s.centers = prepared_.centers_d;
+    const bool fitted = this->fitted_;
+    detail::Random rng = fitted ? rng_ : detail::Random(options_.seed);
+    if (fitted) {
+      detail::check_columns(where, X, this->prepared_.d());
+      s.centers = this->prepared_.centers_d;
       s.counts = counts_;
       s.since_reassign = since_reassign_;
     } else {
@@ -394,32 +336,38 @@ class MiniBatchKMeans {
     const double batch_inertia = step(X, w, s, rng, shift);
     detail::PreparedCenters<Scalar> prepared(s.centers);
     Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
-    const double inertia = detail::lloyd_pass(X, w, prepared, labels.data(), false).inertia;
+    const double inertia = detail::lloyd_pass(X, w, prepared, labels.data(), false, options_.kernel).inertia();
     if (options_.callback) {
       options_.callback(MiniBatchStep{n_steps_ + 1, batch_inertia / static_cast<double>(X.rows()), 0.0, shift});
     }
-    // Commit.
-    prepared_ = std::move(prepared);
-    counts_ = std::move(s.counts);
-    since_reassign_ = s.since_reassign;
-    labels_ = std::move(labels);
-    inertia_ = inertia;
-    n_steps_ += 1;
-    rng_ = rng;
-    fitted_ = true;
+    commit(std::move(s), std::move(prepared), std::move(labels), inertia, n_steps_ + 1, rng);
     return *this;
   }
 
+  /// Commits a successful fit or partial_fit (nothing before touched the model).
+  void commit(State&& s, detail::PreparedCenters<Scalar>&& prepared, Eigen::VectorXi&& labels, double inertia,
+              long n_steps, const detail::Random& rng) {
+    Base::commit(std::move(prepared), std::move(labels), inertia);
+    counts_ = std::move(s.counts);
+    since_reassign_ = s.since_reassign;
+    n_steps_ = n_steps;
+    rng_ = rng;
+  }
+
+  /// What fit_predict returns: the labels of the fit, or of X when they were not computed.
+  template <typename Derived>
+  Eigen::VectorXi labels_of_fit(const Eigen::MatrixBase<Derived>& X) const {
+    return options_.compute_labels ? this->labels_ : this->predict(X);
+  }
+
+  static constexpr long kReassignRowsPerCluster = 10;  ///< rows per centre between reassignments
+  static constexpr double kMaxReassignedShare = 0.5;   ///< most centres reassigned, as a share of the batch
+
   Options options_;
-  detail::PreparedCenters<Scalar> prepared_;
   Eigen::VectorXd counts_;
   long since_reassign_ = 0;
-  Eigen::VectorXi labels_;
-  double inertia_ = 0;
   long n_steps_ = 0;
-  int n_iter_ = 0;
   detail::Random rng_{0};
-  bool fitted_ = false;
 };
 
 }  // namespace emcluster

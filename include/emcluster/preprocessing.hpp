@@ -18,9 +18,8 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
-#include <vector>
 
-#include "detail/parallel.hpp"
+#include "detail/column_stats.hpp"
 #include "detail/validation.hpp"
 #include "exceptions.hpp"
 
@@ -147,46 +146,6 @@ class StandardScaler {
     detail::check_data(where, "X", X);
   }
 
-  /// Per-column sums of (x - center) and (x - center)^2 (second only when `squares`), from
-  /// double block copies so that the order of additions (row order within a chunk, chunks in
-  /// order) does not depend on X's storage order or the thread count.
-  struct ColumnSums {
-    Eigen::VectorXd sum, sum_sq;
-  };
-  template <typename Plain>
-  static ColumnSums column_sums(const Plain& X, const Eigen::VectorXd& center, bool squares) {
-    const Eigen::Index d = X.cols();
-    const auto chunks = detail::make_chunks(X.rows(), 2 * static_cast<std::size_t>(d) * sizeof(double));
-    std::vector<ColumnSums> partial(chunks.size());
-    detail::for_each_chunk(chunks, [&](std::size_t c, const detail::Chunk& chunk) {
-      ColumnSums acc{Eigen::VectorXd::Zero(d), Eigen::VectorXd::Zero(d)};
-      Eigen::MatrixXd block;
-      detail::for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
-        block = X.middleRows(begin, end - begin).template cast<double>();
-        for (Eigen::Index j = 0; j < d; ++j) {
-          const double m = center(j);
-          double s = acc.sum(j), q = acc.sum_sq(j);
-          for (Eigen::Index i = 0; i < block.rows(); ++i) {
-            const double v = block(i, j) - m;
-            s += v;
-            if (squares) q += v * v;
-          }
-          acc.sum(j) = s;
-          acc.sum_sq(j) = q;
-        }
-      });
-      partial[c] = std::move(acc);
-    });
-    ColumnSums total{Eigen::VectorXd::Zero(d), Eigen::VectorXd::Zero(d)};
-    for (const auto& p : partial) {  // in chunk order: the same bits for any thread count
-      for (Eigen::Index j = 0; j < d; ++j) {
-        total.sum(j) += p.sum(j);
-        total.sum_sq(j) += p.sum_sq(j);
-      }
-    }
-    return total;
-  }
-
   template <typename Plain>
   void fit_impl(const Plain& X) {
     const Eigen::Index n = X.rows();
@@ -194,8 +153,8 @@ class StandardScaler {
     const double dn = static_cast<double>(n);
     // Pass 1: the mean. Pass 2: the deviations' squares and their sum (zero but for rounding),
     // combined by the corrected two-pass formula var = (sum (x-m)^2 - (sum (x-m))^2 / n) / n.
-    const Eigen::VectorXd mean = column_sums(X, Eigen::VectorXd::Zero(d), false).sum / dn;
-    const ColumnSums dev = column_sums(X, mean, true);
+    const Eigen::VectorXd mean = detail::column_means(X);
+    const detail::ColumnSums dev = detail::column_sums(X, mean, true);
     Eigen::VectorXd var(d), sd(d);
     const double eps = std::numeric_limits<double>::epsilon();
     for (Eigen::Index j = 0; j < d; ++j) {

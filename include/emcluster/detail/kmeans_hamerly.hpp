@@ -28,10 +28,35 @@
 #include <limits>
 #include <vector>
 
-#include "kmeans_kernels.hpp"
+#include "../options.hpp"
+#include "block_copy.hpp"
+#include "lloyd_stats.hpp"
+#include "nearest_center.hpp"
 #include "parallel.hpp"
+#include "sample_rows.hpp"
 
 namespace emcluster::detail {
+
+/// Relative margin added to every centre movement (its norm is rounded, and the bound must
+/// not shrink by less than the true movement).
+inline constexpr double kMovementRoundUp = 1 + 1e-12;
+
+/// Multiple of the rounding error bound (d + 2) eps (||x||^2 + ||c||^2) of a partial distance
+/// that the fresh gaps leave as margin.
+inline constexpr double kPartialDistanceErrorMargin = 4.0;
+
+/// Relative slack taken off every fresh gap, covering its rounding to float (2^-20).
+inline constexpr double kFreshGapSlack = 1.0 / (1 << 20);
+
+/// Relative slack taken off every updated gap: float subtraction rounds to within 2^-24 of
+/// the result, so shrinking by 2^-22 of the magnitude keeps the stored gap a lower bound.
+inline constexpr float kGapRoundDown = 1.0f / (1 << 22);
+
+/// Data without contiguous rows: when more than 1 / kCopyBlockFailingShare of a block's rows
+/// fail their bound and a row takes at most kCopyBlockMaxRowBytes, the whole block is copied
+/// sequentially (cheaper than scattered loads of one or two cache lines each).
+inline constexpr Eigen::Index kCopyBlockFailingShare = 4;
+inline constexpr Eigen::Index kCopyBlockMaxRowBytes = 128;
 
 /// What the Hamerly passes of one Lloyd run carry from one iteration to the next.
 struct HamerlyState {
@@ -57,7 +82,7 @@ struct HamerlyState {
   void centres_moved(const Eigen::MatrixBase<A>& from, const Eigen::MatrixBase<B>& to) {
     const Eigen::Index k = from.rows();
     Eigen::VectorXd delta(k);
-    for (Eigen::Index j = 0; j < k; ++j) delta(j) = (to.row(j) - from.row(j)).norm() * (1 + 1e-12);
+    for (Eigen::Index j = 0; j < k; ++j) delta(j) = (to.row(j) - from.row(j)).norm() * kMovementRoundUp;
     // The largest and second largest movements give max over j' != j for every j.
     Eigen::Index top = 0;
     for (Eigen::Index j = 1; j < k; ++j) top = delta(j) > delta(top) ? j : top;
@@ -72,26 +97,6 @@ struct HamerlyState {
   }
 };
 
-/// Relative slack taken off every updated gap: float subtraction rounds to within 2^-24 of
-/// the result, so shrinking by 2^-22 of the magnitude keeps the stored gap a lower bound.
-inline constexpr float kGapRoundDown = 1.0f / (1 << 22);
-
-/// Asks the CPU to start loading row i of X (data with direct access only; a no-op for
-/// expressions and for compilers without __builtin_prefetch).
-template <typename Derived>
-inline void prefetch_row(const Eigen::MatrixBase<Derived>& X, Eigen::Index i) {
-#if defined(__GNUC__) || defined(__clang__)
-  if constexpr (bool(Derived::IsRowMajor) && (int(Eigen::internal::traits<Derived>::Flags) & Eigen::DirectAccessBit)) {
-    const char* p = reinterpret_cast<const char*>(X.derived().data() + i * X.derived().outerStride());
-    const std::size_t bytes = static_cast<std::size_t>(X.cols()) * sizeof(typename Derived::Scalar);
-    for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
-  }
-#else
-  (void)X;
-  (void)i;
-#endif
-}
-
 /// One Hamerly E-step over all rows of X: re-assigns the samples whose bound fails, updates
 /// labels, gaps and the running sums in `state` and returns the number of changed labels.
 /// On `state.rebuild` every sample is assigned and the sums are rebuilt from zero (the first
@@ -105,19 +110,18 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
   const bool rebuild = state.rebuild;
   // Error bound of a partial distance ||c||^2 - 2 x.c computed in Scalar over d terms:
   // (d + 2) eps (||x||^2 + ||c||^2) covers the products and sums (2 |x.c| <= ||x||^2 + ||c||^2);
-  // four times that is the margin.
+  // kPartialDistanceErrorMargin (4) times that is the margin.
   const double eps = static_cast<double>(std::numeric_limits<Scalar>::epsilon());
-  const double err_scale = 4.0 * static_cast<double>(d + 2) * eps;
+  const double err_scale = kPartialDistanceErrorMargin * static_cast<double>(d + 2) * eps;
   const double max_c2 = k > 0 ? C.centers_d.rowwise().squaredNorm().maxCoeff() : 0.0;
   const auto chunks = make_chunks(n, sizeof(double) * std::size_t(k * (d + 1)));
   // Rows contiguous in memory: the failing rows are gathered straight from X by index.
-  constexpr bool contiguous = bool(Derived::IsRowMajor) &&
-                              (int(Eigen::internal::traits<Derived>::Flags) & Eigen::DirectAccessBit) &&
-                              int(Derived::InnerStrideAtCompileTime) == 1;
+  constexpr bool contiguous = has_contiguous_rows<Derived>;
   struct Delta {
     LloydStats s;
     std::vector<Eigen::Index> counts;
     Eigen::Index assigned = 0;
+    Eigen::Index changed = 0;
   };
   std::vector<Delta> deltas(chunks.size());
   float* gap = state.gap.data();
@@ -135,7 +139,7 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
     RowBlockD xrows(kBlockRows, d);
     // Assigns the rows held in ws.xb (row q of the block is row row_of(q) of X), refreshes
     // their gaps and moves their weighted values between the sums.
-    Eigen::Index assigned = 0;
+    Eigen::Index assigned = 0, changed = 0;
     const auto process = [&](Eigen::Index rows, auto&& row_of) {
       assigned += rows;
       assign_rows(rows, C, kernel, ws, true);
@@ -159,7 +163,7 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
       const auto x2a = x2.head(rows);
       const Eigen::ArrayXd err = err_scale * (x2a + max_c2);
       fresh.head(rows) = (x2a + sec.head(rows) - err).max(0.0).sqrt() - (x2a + best.head(rows) + err).max(0.0).sqrt();
-      fresh.head(rows) -= fresh.head(rows).abs().min(1e300) * (1.0 / (1 << 20));
+      fresh.head(rows) -= fresh.head(rows).abs().min(1e300) * kFreshGapSlack;
       bool moves = rebuild;
       for (Eigen::Index q = 0; q < rows; ++q) {
         const Eigen::Index i = row_of(q);
@@ -185,7 +189,7 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
           rs.add(q, lab, wi, x);
           if (!rebuild && old >= 0) rs.add(q, old, wi, x, -1);
         }
-        s.changed += old != lab;
+        changed += old != lab;
       }
     };
     const auto flush = [&]() {
@@ -227,7 +231,7 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
         }
         return;
       }
-      if (failed * 4 > end - begin && d * Eigen::Index(sizeof(Scalar)) <= 128) {
+      if (failed * kCopyBlockFailingShare > end - begin && d * Eigen::Index(sizeof(Scalar)) <= kCopyBlockMaxRowBytes) {
         // Many short rows: a sequential copy of the block (cheaper than scattered loads of
         // one or two cache lines each), then the failing rows moved to its top, in place.
         copy_block(X, begin, end, ws.xb);
@@ -248,7 +252,7 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
     });
     flush();
     rs.flush(s, &counts);
-    deltas[c] = Delta{std::move(s), std::move(counts), assigned};
+    deltas[c] = Delta{std::move(s), std::move(counts), assigned, changed};
   });
   if (rebuild) {
     state.sums.setZero();
@@ -259,10 +263,10 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
   state.assigned = 0;
   for (const auto& delta : deltas) {
     state.assigned += delta.assigned;
-    state.sums += delta.s.sums;
-    state.weights += delta.s.weights;
+    state.sums += delta.s.sums();
+    state.weights += delta.s.weights();
     for (Eigen::Index j = 0; j < k; ++j) state.counts[static_cast<std::size_t>(j)] += delta.counts[static_cast<std::size_t>(j)];
-    changed += delta.s.changed;
+    changed += delta.changed;
   }
   // A centre that lost all its samples gets exact zeros (not the residue of adding and
   // subtracting their weights), as a plain pass would give it.

@@ -11,9 +11,9 @@
 #include <limits>
 #include <vector>
 
-#include "kmeans_kernels.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
+#include "sample_rows.hpp"
 
 namespace emcluster::detail {
 
@@ -149,21 +149,6 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
     update_closest(c_index, false);
   }
   return centers;
-}
-
-/// m distinct indices from [0, n), uniformly (Floyd's algorithm), in increasing order.
-inline std::vector<Eigen::Index> sample_without_replacement(Eigen::Index n, Eigen::Index m, Random& rng) {
-  std::vector<char> taken(static_cast<std::size_t>(n), 0);
-  for (Eigen::Index j = n - m; j < n; ++j) {
-    const auto t = static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(j + 1)));
-    taken[static_cast<std::size_t>(taken[static_cast<std::size_t>(t)] ? j : t)] = 1;
-  }
-  std::vector<Eigen::Index> out;
-  out.reserve(static_cast<std::size_t>(m));
-  for (Eigen::Index i = 0; i < n; ++i) {
-    if (taken[static_cast<std::size_t>(i)]) out.push_back(i);
-  }
-  return out;
 }
 
 /// k distinct samples drawn uniformly (partial Fisher-Yates over an index list).

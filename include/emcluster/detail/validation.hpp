@@ -113,6 +113,14 @@ inline void check_fitted(const char* where, bool fitted) {
   }
 }
 
+/// Throws not_fitted_error("cls::method: ...") unless fitted; the message is built only
+/// then, so that accessors can check on every call.
+inline void check_fitted(const char* cls, const char* method, bool fitted) {
+  if (!fitted) {
+    throw not_fitted_error(message(cls, "::", method, ": the model is not fitted yet; call fit() first"));
+  }
+}
+
 /// The checks every predict-like method makes: fitted, finite non-empty data, the fitted
 /// number of columns.
 template <typename Derived>

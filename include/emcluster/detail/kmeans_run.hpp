@@ -1,0 +1,142 @@
+/// @file detail/kmeans_run.hpp
+/// @brief One run of K-means from given centres: the iteration loop (assign, relocate empty
+/// clusters, M-step, convergence), written once for every step policy (kmeans_steps.hpp).
+#pragma once
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <numeric>
+#include <utility>
+#include <vector>
+
+#include "../options.hpp"
+#include "kmeans_steps.hpp"
+#include "lloyd_stats.hpp"
+#include "nearest_center.hpp"
+#include "parallel.hpp"
+#include "sample_rows.hpp"
+
+namespace emcluster::detail {
+
+/// Result of one K-means run, kept apart from the model until the whole fit succeeded.
+struct KMeansRun {
+  Eigen::MatrixXd centers;                                   ///< k x d final centres
+  double inertia = std::numeric_limits<double>::infinity();  ///< of the final labels
+  int n_iter = 0;                                            ///< iterations run
+  bool converged = false;  ///< stopped on stable labels or the tolerance (not max_iter)
+};
+
+/// What stops a run: at most max_iter iterations, or a total squared centre shift at most
+/// tol_abs (0: only stable labels stop it early).
+struct KMeansStop {
+  int max_iter = 300;
+  double tol_abs = 0.0;
+};
+
+/// Moves every centre without weight to one of the samples farthest from their own
+/// (pre-update) centre, taking that sample out of its old cluster's sums; the farthest
+/// sample goes to the lowest-numbered empty cluster, ties broken by sample index. Returns
+/// whether any centre was empty.
+template <typename Derived, typename Scalar>
+bool relocate_empty_clusters(const Eigen::MatrixBase<Derived>& X, const double* w,
+                             const int* labels, const PreparedCenters<Scalar>& old,
+                             LloydStats& stats) {
+  auto sums = stats.sums();
+  auto weights = stats.weights();
+  std::vector<Eigen::Index> empty;
+  for (Eigen::Index j = 0; j < weights.size(); ++j) {
+    if (weights(j) == 0) empty.push_back(j);
+  }
+  if (empty.empty()) return false;
+  const Eigen::Index n = X.rows();
+  std::vector<double> dist(static_cast<std::size_t>(n));
+  const auto chunks = make_chunks(n, 0);
+  for_each_chunk(chunks, [&](std::size_t, const Chunk& chunk) {
+    for (Eigen::Index i = chunk.begin; i < chunk.end; ++i) {
+      dist[static_cast<std::size_t>(i)] =
+          weight_of(w, i) > 0 ? squared_distance(X, i, old.centers_d, labels[i]) : -1.0;
+    }
+  });
+  std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), Eigen::Index(0));
+  const std::size_t m = std::min(empty.size(), order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(m), order.end(),
+                    [&](Eigen::Index a, Eigen::Index b) {
+                      const double da = dist[static_cast<std::size_t>(a)],
+                                   db = dist[static_cast<std::size_t>(b)];
+                      return da > db || (da == db && a < b);
+                    });
+  for (std::size_t e = 0; e < m; ++e) {
+    const Eigen::Index i = order[e];
+    if (dist[static_cast<std::size_t>(i)] < 0) break;  // only zero-weight samples left
+    const double wi = weight_of(w, i);
+    const Eigen::RowVectorXd xi = wi * X.row(i).template cast<double>();
+    const int from = labels[i];
+    sums.row(from) -= xi;
+    weights(from) -= wi;
+    sums.row(empty[e]) = xi;
+    weights(empty[e]) = wi;
+  }
+  return true;
+}
+
+/// Iterates a step policy from the given centres until the labels are stable, the centres
+/// shift by at most stop.tol_abs, or stop.max_iter iterations; then labels every sample for
+/// the final centres and computes their inertia. labels (n entries) receives them.
+/// on_iteration(iteration, inertia, shift) is called after every iteration (inertia NaN if
+/// the step does not compute it).
+template <typename Step, typename Derived, typename OnIteration>
+KMeansRun run_steps(Step& step, const Eigen::MatrixBase<Derived>& X, const double* w,
+                    const Eigen::MatrixXd& centers, const KMeansStop& stop, Eigen::VectorXi& labels,
+                    OnIteration&& on_iteration) {
+  using Scalar = typename Derived::Scalar;
+  KMeansRun run;
+  labels.setConstant(-1);
+  PreparedCenters<Scalar> C(centers);
+  for (int it = 1; it <= stop.max_iter; ++it) {
+    // E-step: the sufficient statistics of this assignment, combined over chunks in order.
+    LloydStats stats = step.assign(X, w, C, labels.data());
+    if (relocate_empty_clusters(X, w, labels.data(), C, stats)) step.relocated();
+    // M-step: every centre with weight moves to its weighted mean.
+    const Eigen::MatrixXd updated = updated_centers(stats, C.centers_d);
+    const double shift = (updated - C.centers_d).squaredNorm();
+    PreparedCenters<Scalar> next(updated);
+    step.moved(C.centers_d, next.centers_d);
+    C = std::move(next);
+    run.n_iter = it;
+    on_iteration(it, stats.inertia(), shift);
+    if (stats.changed() == 0) {  // strict convergence: labels are final for these centres
+      run.converged = true;
+      break;
+    }
+    if (shift <= stop.tol_abs) {
+      run.converged = true;
+      break;
+    }
+  }
+  // Labels and inertia for the final centres.
+  run.inertia = step.label(X, w, C, labels.data());
+  run.centers = C.centers_d;
+  return run;
+}
+
+/// One K-means run with the step policy of `algorithm` (lloyd or hamerly; resolve automatic
+/// with choose_algorithm first), chosen once for the whole run.
+template <typename Derived, typename OnIteration>
+KMeansRun run_kmeans(KMeansAlgorithm algorithm, AssignKernel kernel,
+                     const Eigen::MatrixBase<Derived>& X, const double* w,
+                     const Eigen::MatrixXd& centers, const KMeansStop& stop,
+                     Eigen::VectorXi& labels, OnIteration&& on_iteration) {
+  using Scalar = typename Derived::Scalar;
+  if (algorithm == KMeansAlgorithm::hamerly) {
+    HamerlyStep<Scalar> step(X.rows(), centers.rows(), X.cols(), kernel);
+    return run_steps(step, X, w, centers, stop, labels, on_iteration);
+  }
+  LloydStep<Scalar> step(kernel);
+  return run_steps(step, X, w, centers, stop, labels, on_iteration);
+}
+
+}  // namespace emcluster::detail
