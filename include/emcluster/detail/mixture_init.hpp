@@ -14,8 +14,9 @@
 
 #include "../kmeans.hpp"
 #include "../options.hpp"
+#include "column_stats.hpp"
 #include "kmeans_init.hpp"
-#include "kmeans_kernels.hpp"
+#include "nearest_center.hpp"
 #include "mixture_mstep.hpp"
 #include "mixture_params.hpp"
 #include "mixture_stats.hpp"
@@ -23,32 +24,6 @@
 #include "random.hpp"
 
 namespace emcluster::detail {
-
-/// Weighted mean of the rows of X (weights w, nullptr = 1), in double, summed in chunk order.
-template <typename Derived>
-Eigen::RowVectorXd weighted_mean(const Eigen::MatrixBase<Derived>& X, const double* w) {
-  const auto chunks = make_chunks(X.rows(), 0);
-  std::vector<Eigen::RowVectorXd> sums(chunks.size());
-  std::vector<double> weights(chunks.size());
-  for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
-    Eigen::RowVectorXd s = Eigen::RowVectorXd::Zero(X.cols());
-    double total = 0;
-    for (Eigen::Index i = chunk.begin; i < chunk.end; ++i) {
-      const double wi = weight_of(w, i);
-      s += wi * X.row(i).template cast<double>();
-      total += wi;
-    }
-    sums[c] = std::move(s);
-    weights[c] = total;
-  });
-  Eigen::RowVectorXd s = Eigen::RowVectorXd::Zero(X.cols());
-  double total = 0;
-  for (std::size_t c = 0; c < chunks.size(); ++c) {
-    s += sums[c];
-    total += weights[c];
-  }
-  return s / total;
-}
 
 /// The nearest of the k means (k x d, in double) for every row of X, by the K-means
 /// nearest-centre kernel (ties to the lowest index).
@@ -87,7 +62,7 @@ MixtureParams params_from_random_responsibilities(const Eigen::MatrixBase<Derive
                                                   const char* where) {
   // Every component's shift is the data's mean: random responsibilities put every initial
   // mean close to it.
-  const Eigen::MatrixXd centres = weighted_mean(X, w).replicate(k, 1);
+  const Eigen::MatrixXd centres = weighted_column_mean(X, w).replicate(k, 1);
   const auto n_chunks = stats_chunks(X.rows(), type, k, X.cols()).size();
   std::vector<Random> streams;
   for (std::size_t c = 0; c < n_chunks; ++c) streams.emplace_back(rng.child_seed());
