@@ -133,8 +133,11 @@ class StandardScaler {
   }
   /// True once fit() has succeeded.
   bool is_fitted() const { return fitted_; }
-  /// Number of features (columns) fit() saw; 0 before fit.
-  Eigen::Index n_features() const { return fitted_ ? mean_.size() : 0; }
+  /// Number of features (columns) fit() saw; throws not_fitted_error before fit.
+  Eigen::Index n_features() const {
+    detail::check_fitted("StandardScaler::n_features", fitted_);
+    return mean_.size();
+  }
   /// The options given at construction.
   const Options& options() const { return options_; }
 
