@@ -175,6 +175,7 @@ TEST_CASE("GaussianMixtureSearch: k = 1 is the closed-form Gaussian MLE", "[mode
     GaussianMixtureSearch<>::Options o;
     o.n_components = {1};
     o.reg_covar = 0;  // the plain MLE
+    o.refine = 0;     // the first fit's iterations
     GaussianMixtureSearch<> search(o);
     search.fit(*X);
     REQUIRE(search.results().size() == 4);
@@ -309,6 +310,7 @@ TEST_CASE("GaussianMixtureSearch: ICL and AIC", "[model_selection]") {
   o.n_components = {2, 3, 4};
   o.noise = NoiseSearch::both;
   o.seed = 7;
+  o.refine = 0;  // which rows are refined depends on the criterion
   GaussianMixtureSearch<> by_bic(o);
   by_bic.fit(Z);
   o.criterion = SelectionCriterion::icl;
@@ -351,6 +353,7 @@ TEST_CASE("GaussianMixtureSearch: candidates with the same k share one initialis
   o.n_components = {1, 2, 3, 4, 5};
   o.noise = NoiseSearch::both;
   o.seed = 11;
+  o.refine = 0;  // the rows as fitted, before any refinement
   GaussianMixtureSearch<> many(o);
   many.fit(Z);
   o.n_components = {3};
@@ -369,6 +372,7 @@ TEST_CASE("GaussianMixtureSearch: candidates with the same k share one initialis
   // centres as the mixture's initial means.
   emcluster::KMeans<>::Options ko;
   ko.n_clusters = 3;
+  ko.n_init = o.kmeans_n_init;
   ko.seed = emcluster::detail::candidate_seed(11, 3, 0);
   emcluster::KMeans<> km(ko);
   km.fit(Z);
@@ -404,6 +408,51 @@ TEST_CASE("GaussianMixtureSearch: candidates with the same k share one initialis
   }
 }
 
+TEST_CASE("GaussianMixtureSearch: the best candidates are refined to refine_tol",
+          "[model_selection]") {
+  const Eigen::MatrixXd Z = article_standardized();
+  GaussianMixtureSearch<>::Options o;
+  o.noise = NoiseSearch::both;
+  o.refine = 0;
+  GaussianMixtureSearch<> plain(o);
+  plain.fit(Z);
+  o.refine = 4;
+  std::vector<MixtureCandidate> refined_calls;
+  o.callback = [&](const MixtureCandidate& c) {
+    if (c.refined) refined_calls.push_back(c);
+  };
+  GaussianMixtureSearch<> refined(o);
+  refined.fit(Z);
+  // The four best rows of the plain search, by BIC.
+  std::vector<std::size_t> order(plain.results().size());
+  for (std::size_t r = 0; r < order.size(); ++r) order[r] = r;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return plain.results()[a].bic < plain.results()[b].bic;
+  });
+  order.resize(4);
+  REQUIRE(refined_calls.size() == 4);
+  for (std::size_t r = 0; r < plain.results().size(); ++r) {
+    const MixtureCandidate& before = plain.results()[r];
+    const MixtureCandidate& after = refined.results()[r];
+    const bool top = std::find(order.begin(), order.end(), r) != order.end();
+    INFO(before.model() << " k = " << before.k);
+    CHECK(after.refined == top);
+    if (!top) {
+      CHECK(after.bic == before.bic);
+      CHECK(after.n_iter == before.n_iter);
+      continue;
+    }
+    // EM only climbs: the refined fit is at least as likely, after more iterations.
+    CHECK(after.log_likelihood >= before.log_likelihood - 1e-9 * std::abs(before.log_likelihood));
+    CHECK(after.n_iter > before.n_iter);
+  }
+  // The best is chosen after the refinement, and is the best model.
+  const auto& rows = refined.results();
+  for (const MixtureCandidate& c : rows) CHECK(refined.best().bic <= c.bic);
+  CHECK(refined.best_model().bic(Z) == Approx(refined.best().bic).epsilon(1e-12));
+  CHECK(refined.table().find("refined") != std::string::npos);
+}
+
 TEST_CASE("GaussianMixtureSearch: a failed fit is a row, not an exception", "[model_selection]") {
   // Three distinct points, each repeated: without regularisation one Gaussian fits (the
   // points are not collinear) and every component with one point is singular.
@@ -417,6 +466,7 @@ TEST_CASE("GaussianMixtureSearch: a failed fit is a row, not an exception", "[mo
   o.n_components = {1, 2, 3};
   o.covariance_types = {CovarianceType::full, CovarianceType::spherical};
   o.reg_covar = 0;
+  o.refine = 0;
   std::vector<MixtureCandidate> seen;
   o.callback = [&](const MixtureCandidate& c) { seen.push_back(c); };
   GaussianMixtureSearch<> search(o);
@@ -479,19 +529,21 @@ TEST_CASE("GaussianMixtureSearch: text table, summary and CSV", "[model_selectio
   std::getline(csv, line);
   CHECK(line ==
         "k,covariance_type,noise,mclust_model,log_likelihood,n_parameters,bic,icl,aic,"
-        "noise_weight,n_iter,converged,criterion,best,error");
+        "noise_weight,n_iter,converged,refined,criterion,best,error");
   std::size_t r = 0;
   while (std::getline(csv, line)) {
     REQUIRE(r < rows.size());
     const std::vector<std::string> f = split(line);
-    REQUIRE(f.size() == 15);
+    REQUIRE(f.size() == 16);
     CHECK(std::stol(f[0]) == rows[r].k);
     CHECK(f[1] == emcluster::detail::covariance_type_name(rows[r].covariance_type));
     CHECK(f[2] == (rows[r].noise ? "1" : "0"));
     CHECK(f[3] == emcluster::mclust_model_name(rows[r].covariance_type));
     CHECK(std::stod(f[6]) == rows[r].bic);
     CHECK(std::stod(f[7]) == rows[r].icl);
-    CHECK(f[13] == (r == search.best_index() ? "1" : "0"));
+    CHECK(f[12] == (rows[r].refined ? "1" : "0"));
+    CHECK(std::stod(f[13]) == rows[r].criterion);
+    CHECK(f[14] == (r == search.best_index() ? "1" : "0"));
     ++r;
   }
   CHECK(r == rows.size());
@@ -566,6 +618,11 @@ TEST_CASE("GaussianMixtureSearch: bad options and data", "[model_selection]") {
                         "noise");
   require_throw_with<E>([&] { fit_with([](auto& o) { o.n_init = 0; }); }, "n_init");
   require_throw_with<E>([&] { fit_with([](auto& o) { o.reg_covar = -1; }); }, "reg_covar");
+  require_throw_with<E>([&] { fit_with([](auto& o) { o.refine = -1; }); }, "refine = -1");
+  require_throw_with<E>([&] { fit_with([](auto& o) { o.refine_max_iter = 0; }); },
+                        "refine_max_iter");
+  require_throw_with<E>([&] { fit_with([](auto& o) { o.init_sample_size = -5; }); },
+                        "init_sample_size");
   require_throw_with<E>(
       [&] {
         fit_with([](auto& o) {

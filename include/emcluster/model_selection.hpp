@@ -147,22 +147,37 @@ inline const char* mclust_model_name(CovarianceType type) {
 /// reg_covar, a noise box without volume, ...) has `failed` set and the exception's message
 /// in `error`; its numbers are NaN (mclust reports NA there).
 struct MixtureCandidate {
-  Eigen::Index k = 0;                                     ///< number of Gaussian components
-  CovarianceType covariance_type = CovarianceType::full;  ///< covariance model
-  bool noise = false;                                     ///< with the uniform noise component
-  bool failed = false;                                    ///< the fit threw; see `error`
-  std::string error;                                      ///< the exception's message, if failed
-  double log_likelihood =
-      std::numeric_limits<double>::quiet_NaN();  ///< total log L of the fitted model
-  Eigen::Index n_parameters = 0;  ///< free parameters (GaussianMixture::n_parameters())
-  double bic = std::numeric_limits<double>::quiet_NaN();           ///< -2 log L + p log n
-  double icl = std::numeric_limits<double>::quiet_NaN();           ///< bic - 2 sum_i log max_j z_ij
-  double aic = std::numeric_limits<double>::quiet_NaN();           ///< -2 log L + 2 p
-  double noise_weight = std::numeric_limits<double>::quiet_NaN();  ///< 0 without noise
-  double criterion =
-      std::numeric_limits<double>::quiet_NaN();  ///< bic, icl or aic: the search's criterion
-  int n_iter = 0;                                ///< EM iterations of the kept start
-  bool converged = false;  ///< whether the kept start converged within max_iter
+  static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  /// Number of Gaussian components.
+  Eigen::Index k = 0;
+  /// Covariance model.
+  CovarianceType covariance_type = CovarianceType::full;
+  /// With the uniform noise component.
+  bool noise = false;
+  /// The fit threw; see `error`.
+  bool failed = false;
+  /// The exception's message, if failed.
+  std::string error;
+  /// Total log-likelihood log L of the fitted model on X.
+  double log_likelihood = kNaN;
+  /// Free parameters p (GaussianMixture::n_parameters()).
+  Eigen::Index n_parameters = 0;
+  /// -2 log L + p log n.
+  double bic = kNaN;
+  /// bic - 2 sum_i log max_j z_ij.
+  double icl = kNaN;
+  /// -2 log L + 2 p.
+  double aic = kNaN;
+  /// Weight of the noise component (0 without one).
+  double noise_weight = kNaN;
+  /// bic, icl or aic: the search's criterion.
+  double criterion = kNaN;
+  /// EM iterations of the kept start, refinement included.
+  int n_iter = 0;
+  /// Whether the last fit stopped on its tolerance (not on its iteration limit).
+  bool converged = false;
+  /// Whether EM continued to refine_tol as one of the best candidates (see `refine`).
+  bool refined = false;
 
   /// "full", "tied", "diagonal" or "spherical", with "+noise" for a noise component.
   std::string model() const {
@@ -200,14 +215,26 @@ struct GaussianMixtureSearchOptions {
   SelectionCriterion criterion = SelectionCriterion::bic;
   /// Starts per k (>= 1): each candidate is fitted from every one and keeps the best.
   int n_init = 1;
-  /// KMeans restarts behind each start (KMeans's n_init: 0 = its auto, >= 1 that many).
-  int kmeans_n_init = 0;
-  /// GaussianMixture's tol: stop when the mean log-likelihood changes by less.
+  /// KMeans restarts behind each start, the lowest inertia wins (KMeans's n_init: 0 = its
+  /// auto, >= 1 that many).
+  int kmeans_n_init = 3;
+  /// The K-means of a start runs on a uniform random subset of m = max(init_sample_size,
+  /// 64 k) rows when X has at least 2 m rows (0 = always on every row).
+  Eigen::Index init_sample_size = 4096;
+  /// GaussianMixture's tol for every candidate: stop when the mean log-likelihood per
+  /// sample changes by less (scikit-learn's default).
   double tol = 1e-3;
   /// GaussianMixture's reg_covar, added to every covariance diagonal (0 = none, as mclust).
   double reg_covar = 1e-6;
-  /// EM iterations per fit at most (>= 1).
+  /// EM iterations per candidate fit at most (>= 1).
   int max_iter = 100;
+  /// How many of the best candidates (by the criterion) EM continues to `refine_tol` once
+  /// every candidate is fitted (0 = none).
+  int refine = 5;
+  /// The refined candidates' tol (>= 0; about mclust's relative 1e-5 on the log-likelihood).
+  double refine_tol = 1e-5;
+  /// EM iterations of a refinement at most (>= 1).
+  int refine_max_iter = 1000;
   /// Seed of the K-means initialisations.
   std::uint64_t seed = 0;
   /// Lower corners of the noise box (d entries); empty = the data's minimum per feature.
@@ -216,7 +243,8 @@ struct GaussianMixtureSearchOptions {
   Eigen::VectorXd noise_high;
   /// Starting weight of the noise component, in (0, 1).
   double initial_noise_weight = 0.1;
-  /// Called with every row once it is done (in the order of results()), if set.
+  /// Called with every row once its fit is done (in the order of results()), and again with
+  /// each refined row (`refined` set) once it is refined, if set.
   std::function<void(const MixtureCandidate&)> callback;
 };
 
@@ -253,15 +281,24 @@ struct KMeansSearchOptions {
 /// **Fits.** The candidates with the same k share their initialisation: one KMeans per k
 /// (`kmeans_n_init` restarts, the lowest inertia wins) gives the initial means of every
 /// covariance type and noise setting (GaussianMixtureInit::explicit_parameters: each
-/// sample's nearest mean, which is its K-means label, gives the first M-step). With
-/// `n_init` > 1 there are that many such starts per k, from differently seeded K-means runs,
+/// sample's nearest mean, which is its K-means label, gives the first M-step). On large data
+/// (at least 2 m rows, m = max(`init_sample_size`, 64 k)) that K-means runs on a uniform
+/// random subset of m rows: its centres are only a start, which EM refines on every row.
+/// With `n_init` > 1 there are that many starts per k, from differently seeded K-means runs,
 /// and each candidate keeps the start with the highest lower bound (a start whose fit fails
-/// numerically is passed over; the candidate fails when all do). k = 1 needs no
-/// K-means: its start is the data's mean, its first M-step the closed-form maximum-likelihood
-/// Gaussian (the covariance type's constraint applied), which EM then keeps. Every fit is a
+/// numerically is passed over; the candidate fails when all do). k = 1 needs no K-means: its
+/// start is the data's mean, its first M-step the closed-form maximum-likelihood Gaussian
+/// (with the covariance type's constraint), which EM then keeps. Every fit is a
 /// GaussianMixture and uses the library's threads; every seed depends only on (seed, k,
 /// start), so a candidate's row does not depend on which other candidates run, nor on the
 /// thread count.
+///
+/// **Refinement.** Every candidate is fitted with `tol` (scikit-learn's 1e-3 on the mean
+/// log-likelihood per sample by default). That stops EM early where it creeps along a plateau,
+/// and the BIC, which scales with n, can then be off by tens of units on large data. So once
+/// all candidates are fitted, EM continues on the `refine` best (default 5) from their
+/// parameters to `refine_tol` (1e-5, about mclust's relative tolerance), and they are scored
+/// again; the rows say which were refined.
 ///
 /// **Scores** (lower is better, scikit-learn's sign; mclust's BIC and ICL are these negated):
 /// with L the total log-likelihood of the fitted model, p its free parameters (as
@@ -330,8 +367,7 @@ class GaussianMixtureSearch {
     if (o.noise != NoiseSearch::off) noise_settings.push_back(true);
 
     std::vector<MixtureCandidate> rows;
-    Model best_model;
-    std::ptrdiff_t best = -1;
+    std::vector<Model> models;  // one per row (unfitted where the row failed): k d^2 each
     for (Eigen::Index k : o.n_components) {
       // The starts shared by every candidate with this k.
       std::vector<Eigen::MatrixXd> starts;
@@ -348,11 +384,11 @@ class GaussianMixtureSearch {
           row.covariance_type = type;
           row.noise = noise;
           row.n_parameters = detail::free_parameters(type, k, X.cols(), noise);
+          Model model;
           if (!start_error.empty()) {
             row.failed = true;
             row.error = start_error;
           } else {
-            Model model;
             try {
               model = fit_candidate(X, starts, type, noise);
               score_candidate(X, model, row);
@@ -363,15 +399,19 @@ class GaussianMixtureSearch {
               row.failed = true;
               row.error = e.what();
             }
-            if (!row.failed &&
-                (best < 0 || row.criterion < rows[static_cast<std::size_t>(best)].criterion)) {
-              best = static_cast<std::ptrdiff_t>(rows.size());
-              best_model = std::move(model);
-            }
           }
           if (o.callback) o.callback(row);
           rows.push_back(std::move(row));
+          models.push_back(std::move(model));
         }
+      }
+    }
+    refine_best(X, rows, models);
+    std::ptrdiff_t best = -1;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      if (rows[r].failed) continue;
+      if (best < 0 || rows[r].criterion < rows[static_cast<std::size_t>(best)].criterion) {
+        best = static_cast<std::ptrdiff_t>(r);
       }
     }
     if (best < 0) {
@@ -379,6 +419,7 @@ class GaussianMixtureSearch {
                                             " candidates failed; the first (k = ", rows[0].k, ", ",
                                             rows[0].model(), "): ", rows[0].error));
     }
+    Model best_model = std::move(models[static_cast<std::size_t>(best)]);
     // Commit: nothing above touched the search.
     rows_ = std::move(rows);
     best_ = static_cast<std::size_t>(best);
@@ -419,12 +460,11 @@ class GaussianMixtureSearch {
     detail::check_fitted("GaussianMixtureSearch::table", fitted_);
     std::vector<std::vector<std::string>> cells = {{"k", "model", "mclust", "log-likelihood",
                                                     "params", "BIC", "ICL", "AIC", "noise weight",
-                                                    "iter", "conv", "best"}};
+                                                    "iter", "conv", "refined", "best"}};
     for (std::size_t r = 0; r < rows_.size(); ++r) {
       const MixtureCandidate& c = rows_[r];
-      std::vector<std::string> line = {
-          std::to_string(c.k), c.model(),
-          std::string(mclust_model_name(c.covariance_type)) + (c.noise ? "+noise" : "")};
+      std::vector<std::string> line = {std::to_string(c.k), c.model(),
+                                       mclust_model_name(c.covariance_type)};
       if (c.failed) {
         line.push_back("failed: " + c.error);
       } else {
@@ -432,11 +472,11 @@ class GaussianMixtureSearch {
                     {detail::fixed(c.log_likelihood, 3), std::to_string(c.n_parameters),
                      detail::fixed(c.bic, 3), detail::fixed(c.icl, 3), detail::fixed(c.aic, 3),
                      c.noise ? detail::fixed(c.noise_weight, 4) : "-", std::to_string(c.n_iter),
-                     c.converged ? "yes" : "no", r == best_ ? "*" : ""});
+                     c.converged ? "yes" : "no", c.refined ? "yes" : "", r == best_ ? "*" : ""});
       }
       cells.push_back(std::move(line));
     }
-    return detail::aligned(cells, {1, 2, 11});
+    return detail::aligned(cells, {1, 2, 12});
   }
 
   /// The criterion as a k x model matrix (as mclust's print of a BIC table: one row per k,
@@ -494,13 +534,13 @@ class GaussianMixtureSearch {
 
   /// Every row as CSV with a header line: k, covariance_type, noise (0/1), mclust_model,
   /// log_likelihood, n_parameters, bic, icl, aic, noise_weight, n_iter, converged (0/1),
-  /// criterion, best (0/1), error. Numbers as "%.17g" (they read back exactly), empty where
-  /// a fit failed.
+  /// refined (0/1), criterion, best (0/1), error. Numbers as "%.17g" (they read back exactly),
+  /// empty where a fit failed.
   std::string csv() const {
     detail::check_fitted("GaussianMixtureSearch::csv", fitted_);
     std::string out =
         "k,covariance_type,noise,mclust_model,log_likelihood,n_parameters,bic,icl,aic,noise_weight,"
-        "n_iter,converged,criterion,best,error\n";
+        "n_iter,converged,refined,criterion,best,error\n";
     for (std::size_t r = 0; r < rows_.size(); ++r) {
       const MixtureCandidate& c = rows_[r];
       out += std::to_string(c.k) + ',' + detail::covariance_type_name(c.covariance_type) + ',' +
@@ -508,8 +548,8 @@ class GaussianMixtureSearch {
              detail::exact(c.log_likelihood) + ',' + std::to_string(c.n_parameters) + ',' +
              detail::exact(c.bic) + ',' + detail::exact(c.icl) + ',' + detail::exact(c.aic) + ',' +
              detail::exact(c.noise_weight) + ',' + std::to_string(c.n_iter) + ',' +
-             (c.converged ? "1," : "0,") + detail::exact(c.criterion) + ',' +
-             (r == best_ ? "1," : "0,") + detail::csv_field(c.error) + '\n';
+             (c.converged ? "1," : "0,") + (c.refined ? "1," : "0,") + detail::exact(c.criterion) +
+             ',' + (r == best_ ? "1," : "0,") + detail::csv_field(c.error) + '\n';
     }
     return out;
   }
@@ -555,6 +595,17 @@ class GaussianMixtureSearch {
       detail::fail(where, "reg_covar = ", o.reg_covar, " must be finite and >= 0");
     }
     if (o.max_iter < 1) detail::fail(where, "max_iter = ", o.max_iter, " must be at least 1");
+    if (o.init_sample_size < 0) {
+      detail::fail(where, "init_sample_size = ", o.init_sample_size,
+                   " must be >= 0 (0 = every row)");
+    }
+    if (o.refine < 0) detail::fail(where, "refine = ", o.refine, " must be >= 0");
+    if (!(o.refine_tol >= 0) || !std::isfinite(o.refine_tol)) {
+      detail::fail(where, "refine_tol = ", o.refine_tol, " must be finite and >= 0");
+    }
+    if (o.refine_max_iter < 1) {
+      detail::fail(where, "refine_max_iter = ", o.refine_max_iter, " must be at least 1");
+    }
     if (o.noise == NoiseSearch::off) return;
     if (!(o.initial_noise_weight > 0 && o.initial_noise_weight < 1)) {
       detail::fail(where, "initial_noise_weight = ", o.initial_noise_weight, " must be in (0, 1)");
@@ -577,7 +628,7 @@ class GaussianMixtureSearch {
   }
 
   /// The initial means of every start for k components: the data's mean for k = 1, else
-  /// the centres of one KMeans per start.
+  /// the centres of one KMeans per start (on a random subset of the rows for large X).
   template <typename Derived>
   std::vector<Eigen::MatrixXd> initial_means(const Eigen::MatrixBase<Derived>& X,
                                              Eigen::Index k) const {
@@ -586,16 +637,40 @@ class GaussianMixtureSearch {
       starts.push_back(column_means(X));
       return starts;
     }
+    const Eigen::Index m = std::max<Eigen::Index>(options_.init_sample_size, 64 * k);
+    const bool sample = options_.init_sample_size > 0 && X.rows() >= 2 * m;
     for (int s = 0; s < options_.n_init; ++s) {
+      const std::uint64_t seed = detail::candidate_seed(options_.seed, k, s);
       typename KMeans<Scalar>::Options ko;
       ko.n_clusters = k;
       ko.n_init = options_.kmeans_n_init;
-      ko.seed = detail::candidate_seed(options_.seed, k, s);
+      ko.seed = seed;
       KMeans<Scalar> km(ko);
-      km.fit(X);
+      if (sample) {
+        km.fit(random_rows(X, m, detail::splitmix64(seed)));
+      } else {
+        km.fit(X);
+      }
       starts.push_back(km.cluster_centers().template cast<double>());
     }
     return starts;
+  }
+
+  /// m rows of X drawn uniformly without replacement, in their order in X (selection
+  /// sampling: row i is taken with probability (still needed) / (rows left)).
+  template <typename Derived>
+  static typename Model::Matrix random_rows(const Eigen::MatrixBase<Derived>& X, Eigen::Index m,
+                                            std::uint64_t seed) {
+    detail::Random rng(seed);
+    typename Model::Matrix out(m, X.cols());
+    Eigen::Index taken = 0;
+    const Eigen::Index n = X.rows();
+    for (Eigen::Index i = 0; i < n && taken < m; ++i) {
+      if (rng.uniform() * static_cast<double>(n - i) < static_cast<double>(m - taken)) {
+        out.row(taken++) = X.row(i);
+      }
+    }
+    return out;
   }
 
   /// Mean of every column, summed in double in a fixed order (1 x d).
@@ -654,6 +729,88 @@ class GaussianMixtureSearch {
                                             " starts failed; the first: ", first_error));
     }
     return best;
+  }
+
+  /// EM continued from a fitted candidate's parameters with refine_tol and refine_max_iter:
+  /// a new model whose every initial parameter is the candidate's (nothing recomputed from
+  /// the data), over the same noise box.
+  template <typename Derived>
+  Model continue_fit(const Eigen::MatrixBase<Derived>& X, const Model& from) const {
+    const auto& o = options_;
+    const Eigen::Index k = from.n_components();
+    const CovarianceType type = from.covariance_type();
+    typename Model::Options go;
+    go.n_components = k;
+    go.covariance_type = type;
+    go.tol = o.refine_tol;
+    go.reg_covar = o.reg_covar;
+    go.max_iter = o.refine_max_iter;
+    go.n_init = 1;
+    go.init = GaussianMixtureInit::explicit_parameters;
+    const bool noise = from.options().noise_component;
+    const double w0 = noise ? std::min(std::max(from.noise_weight(), 1e-12), 1.0 - 1e-12) : 0.0;
+    go.initial_weights =
+        (from.weights().template cast<double>() / (1.0 - w0)).template cast<Scalar>();
+    go.initial_means = from.means();
+    const Eigen::Index blocks = detail::covariance_blocks(type, k);
+    for (Eigen::Index b = 0; b < blocks; ++b) {
+      const Eigen::MatrixXd P = from.precisions_cholesky(b).template cast<double>();
+      Eigen::MatrixXd precision = P * P.transpose();
+      precision = 0.5 * (precision + precision.transpose()).eval();
+      switch (type) {
+        case CovarianceType::full:
+        case CovarianceType::tied:
+          go.initial_precisions.push_back(precision.template cast<Scalar>());
+          break;
+        case CovarianceType::diagonal:
+          go.initial_precisions.push_back(precision.diagonal().template cast<Scalar>());
+          break;
+        case CovarianceType::spherical:
+          go.initial_precisions.push_back(precision.topLeftCorner(1, 1).template cast<Scalar>());
+          break;
+      }
+    }
+    go.noise_component = noise;
+    if (noise) {
+      go.noise_low = from.noise_low();
+      go.noise_high = from.noise_high();
+      go.initial_noise_weight = w0;
+    }
+    Model model(std::move(go));
+    model.fit(X);
+    return model;
+  }
+
+  /// Continues EM on the `refine` best candidates (by the criterion) to refine_tol and
+  /// rescores them; a refinement that fails numerically leaves the candidate as it was.
+  template <typename Derived>
+  void refine_best(const Eigen::MatrixBase<Derived>& X, std::vector<MixtureCandidate>& rows,
+                   std::vector<Model>& models) const {
+    std::vector<std::size_t> order;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      if (!rows[r].failed) order.push_back(r);
+    }
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return rows[a].criterion < rows[b].criterion;
+    });
+    if (order.size() > static_cast<std::size_t>(options_.refine)) {
+      order.resize(static_cast<std::size_t>(options_.refine));
+    }
+    for (std::size_t r : order) {
+      MixtureCandidate row = rows[r];
+      Model model;
+      try {
+        model = continue_fit(X, models[r]);
+        score_candidate(X, model, row);
+      } catch (const numerical_error&) {
+        continue;
+      }
+      row.n_iter += rows[r].n_iter;
+      row.refined = true;
+      rows[r] = std::move(row);
+      models[r] = std::move(model);
+      if (options_.callback) options_.callback(rows[r]);
+    }
   }
 
   /// Fills the numbers of a fitted candidate's row.

@@ -63,9 +63,7 @@ double sum_log_max_posterior(const Model& model, const Eigen::MatrixBase<Derived
   for (Eigen::Index begin = 0; begin < X.rows(); begin += kPosteriorBlockRows) {
     const Eigen::Index rows = std::min(kPosteriorBlockRows, X.rows() - begin);
     const auto proba = model.predict_proba(X.middleRows(begin, rows));
-    for (Eigen::Index i = 0; i < rows; ++i) {
-      total += std::log(static_cast<double>(proba.row(i).maxCoeff()));
-    }
+    total += proba.rowwise().maxCoeff().template cast<double>().array().log().sum();
   }
   return total;
 }
