@@ -147,6 +147,7 @@ inline const char* mclust_model_name(CovarianceType type) {
 /// reg_covar, a noise box without volume, ...) has `failed` set and the exception's message
 /// in `error`; its numbers are NaN (mclust reports NA there).
 struct MixtureCandidate {
+  /// The value of a number that was not computed (a failed fit's).
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   /// Number of Gaussian components.
   Eigen::Index k = 0;
