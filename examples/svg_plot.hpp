@@ -4,7 +4,7 @@
 /// Draws one or more panels side by side on shared, equal-aspect axes: points coloured by
 /// label (grey for label -1, the noise), chosen points ringed in black, centres marked with
 /// crosses, and Gaussian ellipses (a centre and a 2 x 2 covariance) at 1 and 2 standard
-/// deviations.
+/// deviations; and a line chart (Chart: one line per Series, with a legend) beside panels.
 ///
 /// @code
 /// svg_plot::Panel panel;
@@ -127,10 +127,11 @@ inline void check_panel(const Panel& p) {
 
 }  // namespace detail
 
-/// Writes the panels side by side to an SVG file; throws std::invalid_argument for panels of
-/// the wrong shape and std::runtime_error when the file cannot be written.
-inline void write(const std::string& path, const std::vector<Panel>& panels,
-                  const Style& style = Style()) {
+namespace detail {
+
+/// Draws the panels side by side, the first one `x_offset` pixels from the left.
+inline void draw_panels(std::ostringstream& svg, const std::vector<Panel>& panels,
+                        const Style& style, double x_offset) {
   detail::Box box;
   for (const Panel& p : panels) {
     detail::check_panel(p);
@@ -146,18 +147,9 @@ inline void write(const std::string& path, const std::vector<Panel>& panels,
   const double cx = 0.5 * (box.x_min + box.x_max), cy = 0.5 * (box.y_min + box.y_max);
   const double view_x_min = cx - 0.5 * span, view_y_min = cy - 0.5 * span;
 
-  std::ostringstream svg;
-  svg.setf(std::ios::fixed);
-  svg.precision(2);
-  const double width = style.panel_size * static_cast<double>(std::max<std::size_t>(1, panels.size()));
-  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\""
-      << style.panel_size << "\" viewBox=\"0 0 " << width << ' ' << style.panel_size
-      << "\" font-family=\"sans-serif\" font-size=\"11\">\n"
-      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-
   for (std::size_t k = 0; k < panels.size(); ++k) {
     const Panel& p = panels[k];
-    const double left = static_cast<double>(k) * style.panel_size + style.margin;
+    const double left = x_offset + static_cast<double>(k) * style.panel_size + style.margin;
     const double top = style.margin;
     auto px = [&](double x) { return left + (x - view_x_min) * scale; };
     auto py = [&](double y) { return top + plot - (y - view_y_min) * scale; };
@@ -227,12 +219,163 @@ inline void write(const std::string& path, const std::vector<Panel>& panels,
     }
     svg << "</g>\n";
   }
-  svg << "</svg>\n";
+}
 
+/// The opening of an SVG document of the given size on a white background.
+inline void open_document(std::ostringstream& svg, double width, double height) {
+  svg.setf(std::ios::fixed);
+  svg.precision(2);
+  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\""
+      << height << "\" viewBox=\"0 0 " << width << ' ' << height
+      << "\" font-family=\"sans-serif\" font-size=\"11\">\n"
+      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+}
+
+/// Closes the document and writes it to `path`.
+inline void save(std::ostringstream& svg, const std::string& path) {
+  svg << "</svg>\n";
   std::ofstream file(path);
   file << svg.str();
   file.close();
   if (!file) throw std::runtime_error("svg_plot: cannot write " + path);
+}
+
+}  // namespace detail
+
+/// Writes the panels side by side to an SVG file; throws std::invalid_argument for panels of
+/// the wrong shape and std::runtime_error when the file cannot be written.
+inline void write(const std::string& path, const std::vector<Panel>& panels,
+                  const Style& style = Style()) {
+  std::ostringstream svg;
+  const double width = style.panel_size * static_cast<double>(std::max<std::size_t>(1, panels.size()));
+  detail::open_document(svg, width, style.panel_size);
+  detail::draw_panels(svg, panels, style, 0.0);
+  detail::save(svg, path);
+}
+
+/// One line of a Chart: points (x[i], y[i]) joined in order; a non-finite y leaves a gap.
+struct Series {
+  std::string name;       ///< the legend's text
+  std::vector<double> x;  ///< abscissae
+  std::vector<double> y;  ///< ordinates, as many as x
+  int label = 0;          ///< colour, as a point label's
+  bool dashed = false;    ///< a dashed line (the markers stay filled)
+};
+
+/// A line chart (for example a criterion against the number of clusters, one line per
+/// model, as mclust's BIC plot), with its own axes.
+struct Chart {
+  std::string title;
+  std::string x_label;
+  std::string y_label;
+  std::vector<Series> series;
+  double mark_x = std::numeric_limits<double>::quiet_NaN();  ///< a point ringed in black, if finite
+  double mark_y = std::numeric_limits<double>::quiet_NaN();
+  bool integer_x = true;  ///< ticks at whole numbers on the x axis
+};
+
+namespace detail {
+
+/// Draws the chart in a panel-sized square whose left edge is x_offset.
+inline void draw_chart(std::ostringstream& svg, const Chart& chart, const Style& style,
+                       double x_offset) {
+  Box box;
+  for (const Series& s : chart.series) {
+    if (s.x.size() != s.y.size())
+      throw std::invalid_argument("svg_plot: series '" + s.name + "': x and y differ in length");
+    for (std::size_t i = 0; i < s.x.size(); ++i)
+      if (std::isfinite(s.x[i]) && std::isfinite(s.y[i])) box.add(s.x[i], s.y[i]);
+  }
+  if (!(box.x_min <= box.x_max)) box = {0, 1, 0, 1};
+  const double plot = style.panel_size - 2 * style.margin;
+  const double left = x_offset + style.margin + 14, top = style.margin;
+  const double width = plot - 14;
+  const double x_pad = chart.integer_x ? 0.5 : 0.04 * std::max(box.x_max - box.x_min, 1e-12);
+  const double x_lo = box.x_min - x_pad, x_hi = box.x_max + x_pad;
+  const double y_pad = 0.05 * std::max(box.y_max - box.y_min, 1e-12);
+  const double y_lo = box.y_min - y_pad, y_hi = box.y_max + y_pad;
+  auto px = [&](double x) { return left + (x - x_lo) / (x_hi - x_lo) * width; };
+  auto py = [&](double y) { return top + plot - (y - y_lo) / (y_hi - y_lo) * plot; };
+
+  svg << "<g>\n<text x=\"" << left + width / 2 << "\" y=\"" << top - 14
+      << "\" text-anchor=\"middle\" font-size=\"14\">" << escape(chart.title) << "</text>\n";
+  svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << width << "\" height=\""
+      << plot << "\" fill=\"none\" stroke=\"#444\"/>\n";
+  const double x_step = chart.integer_x ? std::max(1.0, tick_step(x_hi - x_lo)) : tick_step(x_hi - x_lo);
+  for (double t = std::ceil(x_lo / x_step) * x_step; t <= x_hi; t += x_step) {
+    svg << "<line x1=\"" << px(t) << "\" y1=\"" << top + plot << "\" x2=\"" << px(t) << "\" y2=\""
+        << top + plot + 4 << "\" stroke=\"#444\"/><text x=\"" << px(t) << "\" y=\"" << top + plot + 16
+        << "\" text-anchor=\"middle\">" << number(t) << "</text>\n";
+  }
+  const double y_step = tick_step(y_hi - y_lo);
+  for (double t = std::ceil(y_lo / y_step) * y_step; t <= y_hi; t += y_step) {
+    svg << "<line x1=\"" << left - 4 << "\" y1=\"" << py(t) << "\" x2=\"" << left << "\" y2=\""
+        << py(t) << "\" stroke=\"#444\"/><text x=\"" << left - 6 << "\" y=\"" << py(t) + 4
+        << "\" text-anchor=\"end\">" << number(t) << "</text>\n";
+  }
+  svg << "<text x=\"" << left + width / 2 << "\" y=\"" << top + plot + 32
+      << "\" text-anchor=\"middle\">" << escape(chart.x_label) << "</text>\n";
+  svg << "<text transform=\"translate(" << x_offset + 12 << ' ' << top + plot / 2
+      << ") rotate(-90)\" text-anchor=\"middle\">" << escape(chart.y_label) << "</text>\n";
+
+  for (const Series& s : chart.series) {
+    std::string path;
+    bool pen_down = false;
+    for (std::size_t i = 0; i < s.x.size(); ++i) {
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) {
+        pen_down = false;
+        continue;
+      }
+      std::ostringstream step;
+      step.setf(std::ios::fixed);
+      step.precision(2);
+      step << (pen_down ? " L" : " M") << px(s.x[i]) << ' ' << py(s.y[i]);
+      path += step.str();
+      pen_down = true;
+    }
+    if (!path.empty()) {
+      svg << "<path d=\"" << path.substr(1) << "\" fill=\"none\" stroke=\"" << color(s.label)
+          << "\" stroke-width=\"1.8\"" << (s.dashed ? " stroke-dasharray=\"6 3\"" : "") << "/>\n";
+    }
+    for (std::size_t i = 0; i < s.x.size(); ++i) {
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
+      svg << "<circle cx=\"" << px(s.x[i]) << "\" cy=\"" << py(s.y[i]) << "\" r=\"2.6\" fill=\""
+          << (s.dashed ? std::string("white") : color(s.label)) << "\" stroke=\"" << color(s.label)
+          << "\" stroke-width=\"1.2\"/>\n";
+    }
+  }
+  if (std::isfinite(chart.mark_x) && std::isfinite(chart.mark_y)) {
+    svg << "<circle cx=\"" << px(chart.mark_x) << "\" cy=\"" << py(chart.mark_y)
+        << "\" r=\"6.5\" fill=\"none\" stroke=\"black\" stroke-width=\"1.6\"/>\n";
+  }
+  // The legend, top right, one line per series.
+  const double row = 14, legend_w = 128;
+  const double lx = left + width - legend_w - 6, ly = top + 6;
+  svg << "<rect x=\"" << lx << "\" y=\"" << ly << "\" width=\"" << legend_w << "\" height=\""
+      << row * static_cast<double>(chart.series.size()) + 6
+      << "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n";
+  for (std::size_t i = 0; i < chart.series.size(); ++i) {
+    const Series& s = chart.series[i];
+    const double y = ly + 3 + row * (static_cast<double>(i) + 0.5);
+    svg << "<line x1=\"" << lx + 6 << "\" y1=\"" << y << "\" x2=\"" << lx + 30 << "\" y2=\"" << y
+        << "\" stroke=\"" << color(s.label) << "\" stroke-width=\"1.8\""
+        << (s.dashed ? " stroke-dasharray=\"6 3\"" : "") << "/><text x=\"" << lx + 36 << "\" y=\""
+        << y + 4 << "\">" << escape(s.name) << "</text>\n";
+  }
+  svg << "</g>\n";
+}
+
+}  // namespace detail
+
+/// Writes a chart and, to its right, the panels, to an SVG file.
+inline void write(const std::string& path, const Chart& chart, const std::vector<Panel>& panels,
+                  const Style& style = Style()) {
+  std::ostringstream svg;
+  const double width = style.panel_size * static_cast<double>(1 + panels.size());
+  detail::open_document(svg, width, style.panel_size);
+  detail::draw_chart(svg, chart, style, 0.0);
+  detail::draw_panels(svg, panels, style, style.panel_size);
+  detail::save(svg, path);
 }
 
 }  // namespace svg_plot
