@@ -34,7 +34,6 @@
 #include <vector>
 
 #include "detail/gaussian.hpp"
-#include "detail/metrics_stub.hpp"  // TEMPORARY: delete with that file once metrics.hpp has the scores
 #include "detail/model_selection.hpp"
 #include "detail/validation.hpp"
 #include "exceptions.hpp"
