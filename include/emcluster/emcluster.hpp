@@ -25,3 +25,4 @@
 #include "kmeans.hpp"
 #include "minibatch_kmeans.hpp"
 #include "gaussian_mixture.hpp"
+#include "model_selection.hpp"

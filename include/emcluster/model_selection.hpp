@@ -33,7 +33,7 @@
 #include <utility>
 #include <vector>
 
-#include "detail/gaussian.hpp"
+#include "detail/mixture_params.hpp"
 #include "detail/model_selection.hpp"
 #include "detail/validation.hpp"
 #include "exceptions.hpp"
