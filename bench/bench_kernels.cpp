@@ -1,8 +1,8 @@
 /// @file bench/bench_kernels.cpp
 /// @brief Google Benchmark microbenchmarks of emcluster's real code paths at the shapes of
-/// issue 4, scaled down to run quickly: Lloyd iterations (KMeans::fit from explicit centres,
-/// tol = 0, a fixed max_iter), predict (one assignment pass), and greedy k-means++ seeding,
-/// for float and double.
+/// the comparison's workloads (compare.cpp), scaled down to run quickly: Lloyd iterations
+/// (KMeans::fit from explicit centres, tol = 0, a fixed max_iter), predict (one assignment
+/// pass), and greedy k-means++ seeding, for float and double.
 ///
 /// Counters: `pass` is the time of one pass over the data. A fit of Lloyd runs n_iter
 /// iterations (assignment + update) plus one final assignment pass for the labels of the
@@ -23,7 +23,7 @@ namespace {
 
 using emcluster_bench::RowMatrix;
 
-/// The issue's workloads at 1/5 to 1/10 of their size (k and d unchanged).
+/// The comparison's workloads at 1/5 to 1/10 of their size (k and d unchanged).
 struct Shape {
   const char* name;
   Eigen::Index n, d, k;

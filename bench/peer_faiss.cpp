@@ -1,7 +1,7 @@
 /// @file bench/peer_faiss.cpp
 /// @brief Comparison worker: FAISS k-means (faiss::Clustering on an IndexFlatL2) from given
 /// centroids for a fixed number of iterations, on all the data (no subsampling). float only.
-/// Run by emcluster_compare; see bench/common.hpp for the protocol.
+/// Run by emcluster_compare; see bench/worker.hpp for the protocol.
 #include <faiss/Clustering.h>
 #include <faiss/IndexFlat.h>
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "common.hpp"
+#include "worker.hpp"
 
 using namespace emcluster_bench;
 

@@ -3,7 +3,7 @@
 /// cv::kmeans cannot take initial centres; it takes initial labels (KMEANS_USE_INITIAL_LABELS),
 /// so it gets the assignment of every point to the common initial centres and starts with
 /// the centre update. cv::ml::EM starts from the common initial weights, means and
-/// covariances (trainE, START_E_STEP). Run by emcluster_compare; see bench/common.hpp.
+/// covariances (trainE, START_E_STEP). Run by emcluster_compare; see bench/worker.hpp.
 #include <opencv2/core.hpp>
 #if EMCLUSTER_BENCH_OPENCV_ML
 #include <opencv2/ml.hpp>
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "common.hpp"
+#include "worker.hpp"
 
 using namespace emcluster_bench;
 

@@ -2,7 +2,7 @@
 """Comparison worker: scikit-learn's KMeans and GaussianMixture on the driver's data.
 
 Started by emcluster_compare (bench/compare.cpp) in its own process, with Debian's
-/usr/bin/python3. Arguments are key=value pairs (see bench/common.hpp):
+/usr/bin/python3. Arguments are key=value pairs (see bench/worker.hpp):
 
   task=info                      versions and the BLAS numpy uses (threadpoolctl)
   task=lloyd  x= dtype= n= d= k= init= iters= reps= budget= out=

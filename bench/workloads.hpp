@@ -1,6 +1,7 @@
 /// @file bench/workloads.hpp
-/// @brief The benchmark workloads of issue 4, generated from fixed seeds with emcluster's own
+/// @brief The benchmark workloads' data, generated from fixed seeds with emcluster's own
 /// generator (datasets.hpp) and random source, so every run and every peer sees the same data.
+/// Used by the comparison driver (compare.cpp) and the microbenchmarks (bench_kernels.cpp).
 #pragma once
 
 #include <Eigen/Core>

@@ -1,4 +1,4 @@
-# Shell functions shared by scripts/demo and scripts/test (sourced, not run).
+# Shell functions shared by the scripts in scripts/ (sourced, not run).
 # Needs bash. Sets EMC_ROOT, the repository root.
 
 EMC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -1,13 +1,16 @@
-/// @file bench/common.hpp
-/// @brief What the comparison driver and its worker programs share: the key=value argument
-/// protocol, raw binary files, timing, and the memory high-water mark from /proc.
+/// @file bench/worker.hpp
+/// @brief What every worker program of the comparison shares (emcluster_worker, the FAISS
+/// and OpenCV peers; bench/peer_sklearn.py does the same in Python): the key=value argument
+/// protocol, raw binary files, timing repeated fits, and the memory high-water mark from /proc.
 ///
-/// A worker is started once per (workload, task, implementation) in its own process. It reads
-/// its arguments as key=value pairs, records VmRSS before it loads any data, runs the task
-/// `reps` times (fewer when `budget` seconds are spent), writes the final parameters of its
-/// last fit as raw float64 to `out`, and prints one line
+/// The driver (bench/compare.cpp) starts a worker once per (workload, task, implementation),
+/// each in its own process. A worker reads its arguments as key=value pairs, records VmRSS
+/// before it loads any data, runs the task `reps` times (fewer when `budget` seconds are
+/// spent), writes the final parameters of its last fit as raw float64 to `out`, and prints one
+/// line
 ///   RESULT time=<median seconds per fit> iters=<iterations> peak_mb=<VmHWM - baseline> ...
 /// on stdout. The driver parses that line; everything else a worker prints is ignored.
+/// With task=info a worker prints only a RESULT line describing itself (versions, BLAS).
 #pragma once
 
 #include <algorithm>
