@@ -42,8 +42,9 @@ const std::pair<RowMatrix<Scalar>, Eigen::MatrixXd>& data(int shape) {
   auto it = cache.find(shape);
   if (it == cache.end()) {
     const Shape& s = kShapes[shape];
-    RowMatrix<Scalar> X = shape == 0 ? emcluster_bench::article_data<Scalar>(s.n, 42)
-                                     : emcluster_bench::blobs<Scalar>(s.n, s.d, s.k, 1.5, 1 + shape);
+    RowMatrix<Scalar> X = shape == 0
+                              ? emcluster_bench::article_data<Scalar>(s.n, 42)
+                              : emcluster_bench::blobs<Scalar>(s.n, s.d, s.k, 1.5, 1 + shape);
     Eigen::MatrixXd C0 = emcluster_bench::random_rows(X, s.k, 1);
     it = cache.emplace(shape, std::make_pair(std::move(X), std::move(C0))).first;
   }
@@ -100,8 +101,8 @@ void BM_Lloyd(benchmark::State& state) {
     benchmark::DoNotOptimize(km.inertia());
   }
   state.counters["iters"] = iters;
-  state.counters["pass"] = benchmark::Counter(iters + 1, benchmark::Counter::kIsIterationInvariantRate |
-                                                             benchmark::Counter::kInvert);
+  state.counters["pass"] = benchmark::Counter(
+      iters + 1, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
   state.SetItemsProcessed(state.iterations() * X.rows() * (iters + 1));
   label(state, shape, sizeof(Scalar) == 4 ? "f32" : "f64",
         (std::string(kernel_name(kernel)) + algorithm_name(algorithm)).c_str());
@@ -150,8 +151,10 @@ void shapes_and_kernels(benchmark::internal::Benchmark* b) {
   using emcluster::AssignKernel;
   using emcluster::KMeansAlgorithm;
   for (int s = 0; s < 4; ++s) {
-    b->Args({s, static_cast<long>(AssignKernel::automatic), static_cast<long>(KMeansAlgorithm::automatic)});
-    b->Args({s, static_cast<long>(AssignKernel::automatic), static_cast<long>(KMeansAlgorithm::hamerly)});
+    b->Args({s, static_cast<long>(AssignKernel::automatic),
+             static_cast<long>(KMeansAlgorithm::automatic)});
+    b->Args({s, static_cast<long>(AssignKernel::automatic),
+             static_cast<long>(KMeansAlgorithm::hamerly)});
     for (auto k : {AssignKernel::automatic, AssignKernel::direct, AssignKernel::gemm}) {
       b->Args({s, static_cast<long>(k), static_cast<long>(KMeansAlgorithm::lloyd)});
     }
@@ -161,7 +164,10 @@ void shapes_and_kernels(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(BM_Lloyd<float>)->Apply(shapes_and_kernels)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_Lloyd<double>)->Apply(shapes_and_kernels)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Lloyd<double>)
+    ->Apply(shapes_and_kernels)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_Predict<float>)->Apply(shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Predict<double>)->Apply(shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_KMeansPlusPlus<float>)->Apply(shapes)->Unit(benchmark::kMillisecond)->UseRealTime();

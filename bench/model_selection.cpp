@@ -48,7 +48,7 @@
 #include <omp.h>
 #endif
 
-#include "common.hpp"
+#include "worker.hpp"
 
 #ifndef EMCLUSTER_BENCH_SOURCE_DIR
 #define EMCLUSTER_BENCH_SOURCE_DIR "bench"

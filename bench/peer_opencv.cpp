@@ -22,7 +22,8 @@ namespace {
 
 int run_kmeans(const Args& a) {
   if (a.str("dtype") != "f32") throw std::invalid_argument("cv::kmeans takes float data only");
-  const int n = static_cast<int>(a.num("n")), d = static_cast<int>(a.num("d")), k = static_cast<int>(a.num("k"));
+  const int n = static_cast<int>(a.num("n")), d = static_cast<int>(a.num("d")),
+            k = static_cast<int>(a.num("k"));
   const long baseline = proc_status_kb("VmRSS");
   std::vector<float> X = read_raw<float>(a.str("x"), static_cast<std::size_t>(n) * d);
   const std::vector<int> L0 = read_raw<int>(a.str("labels"), static_cast<std::size_t>(n));
@@ -46,17 +47,19 @@ int run_kmeans(const Args& a) {
 #if EMCLUSTER_BENCH_OPENCV_ML
 int run_em(const Args& a) {
   if (a.str("dtype") != "f64") throw std::invalid_argument("the EM worker reads float64 data");
-  const int n = static_cast<int>(a.num("n")), d = static_cast<int>(a.num("d")), k = static_cast<int>(a.num("k"));
+  const int n = static_cast<int>(a.num("n")), d = static_cast<int>(a.num("d")),
+            k = static_cast<int>(a.num("k"));
   const std::string cov = a.str("cov");
   const long baseline = proc_status_kb("VmRSS");
   std::vector<double> X = read_raw<double>(a.str("x"), static_cast<std::size_t>(n) * d);
-  std::vector<double> P = read_raw<double>(a.str("gmm"), static_cast<std::size_t>(k) * (1 + d + d * d));
+  std::vector<double> P =
+      read_raw<double>(a.str("gmm"), static_cast<std::size_t>(k) * (1 + d + d * d));
   const cv::Mat data(n, d, CV_64F, X.data());
   const cv::Mat weights0(1, k, CV_64F, P.data());
   const cv::Mat means0(k, d, CV_64F, P.data() + k);
   std::vector<cv::Mat> covs0;
   for (int j = 0; j < k; ++j) covs0.emplace_back(d, d, CV_64F, P.data() + k + k * d + j * d * d);
-  const int type = cov == "full" ? cv::ml::EM::COV_MAT_GENERIC
+  const int type = cov == "full"   ? cv::ml::EM::COV_MAT_GENERIC
                    : cov == "diag" ? cv::ml::EM::COV_MAT_DIAGONAL
                                    : cv::ml::EM::COV_MAT_SPHERICAL;
   // OpenCV's loop: E-step, stop after `iters` E-steps, M-step; so iters E-steps, iters-1 M-steps.
@@ -99,7 +102,8 @@ int main(int argc, char** argv) {
     const Args a(argc, argv, 1);
     const std::string task = a.str("task");
     if (task == "info") {
-      std::printf("RESULT version=%s threads=%d ml=%d\n", CV_VERSION, cv::getNumThreads(), EMCLUSTER_BENCH_OPENCV_ML);
+      std::printf("RESULT version=%s threads=%d ml=%d\n", CV_VERSION, cv::getNumThreads(),
+                  EMCLUSTER_BENCH_OPENCV_ML);
       return 0;
     }
     if (task == "lloyd") return run_kmeans(a);

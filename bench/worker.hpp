@@ -33,7 +33,8 @@ class Args {
     for (int i = first; i < argc; ++i) {
       const std::string a = argv[i];
       const auto eq = a.find('=');
-      if (eq == std::string::npos) throw std::invalid_argument("argument '" + a + "' is not key=value");
+      if (eq == std::string::npos)
+        throw std::invalid_argument("argument '" + a + "' is not key=value");
       values_[a.substr(0, eq)] = a.substr(eq + 1);
     }
   }
@@ -100,7 +101,8 @@ inline std::string loaded_blas() {
     if (slash == std::string::npos) continue;
     const std::string path = line.substr(slash);
     const std::string base = path.substr(path.rfind('/') + 1);
-    if (base.find("blas") != std::string::npos || base.find("mkl") != std::string::npos) return path;
+    if (base.find("blas") != std::string::npos || base.find("mkl") != std::string::npos)
+      return path;
   }
   return "none";
 }
@@ -134,10 +136,11 @@ std::vector<double> time_runs(long reps, double budget, Fit&& fit) {
 }
 
 /// Prints the RESULT line: median time, iterations, repetitions, memory, plus extra fields.
-inline void print_result(const std::vector<double>& times, long iters, long baseline_kb, const std::string& extra) {
+inline void print_result(const std::vector<double>& times, long iters, long baseline_kb,
+                         const std::string& extra) {
   const long hwm = proc_status_kb("VmHWM");
-  std::printf("RESULT time=%.9g iters=%ld reps=%zu peak_mb=%.1f %s\n", median(times), iters, times.size(),
-              static_cast<double>(hwm - baseline_kb) / 1024.0, extra.c_str());
+  std::printf("RESULT time=%.9g iters=%ld reps=%zu peak_mb=%.1f %s\n", median(times), iters,
+              times.size(), static_cast<double>(hwm - baseline_kb) / 1024.0, extra.c_str());
   std::fflush(stdout);
 }
 

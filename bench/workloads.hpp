@@ -23,7 +23,8 @@ using RowMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 
 /// Gaussian clusters with diagonal variances (emcluster's generator), no noise.
 template <typename Scalar>
-RowMatrix<Scalar> clusters(const std::vector<Eigen::Index>& counts, const std::vector<Eigen::VectorXd>& means,
+RowMatrix<Scalar> clusters(const std::vector<Eigen::Index>& counts,
+                           const std::vector<Eigen::VectorXd>& means,
                            const std::vector<Eigen::VectorXd>& variances, std::uint64_t seed) {
   const Eigen::Index d = means.front().size();
   const Eigen::VectorXd lo = Eigen::VectorXd::Zero(d), hi = Eigen::VectorXd::Ones(d);
@@ -42,7 +43,8 @@ RowMatrix<Scalar> article_data(Eigen::Index n, std::uint64_t seed) {
 /// centres N(0, spread^2 I), unit variance around them. With spread 1.5 the blobs overlap, as
 /// real embeddings do, and Lloyd takes dozens of iterations from most starts.
 template <typename Scalar>
-RowMatrix<Scalar> blobs(Eigen::Index n, Eigen::Index d, Eigen::Index k, double spread, std::uint64_t seed) {
+RowMatrix<Scalar> blobs(Eigen::Index n, Eigen::Index d, Eigen::Index k, double spread,
+                        std::uint64_t seed) {
   emcluster::detail::Random rng(seed);
   std::vector<Eigen::Index> counts;
   std::vector<Eigen::VectorXd> means, variances;
@@ -62,13 +64,15 @@ Eigen::MatrixXd random_rows(const RowMatrix<Scalar>& X, Eigen::Index k, std::uin
   emcluster::detail::Random rng(seed);
   std::vector<Eigen::Index> rows;
   while (static_cast<Eigen::Index>(rows.size()) < k) {
-    const auto r = static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(X.rows())));
+    const auto r =
+        static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(X.rows())));
     bool seen = false;
     for (Eigen::Index s : rows) seen = seen || s == r;
     if (!seen) rows.push_back(r);
   }
   Eigen::MatrixXd C(k, X.cols());
-  for (Eigen::Index c = 0; c < k; ++c) C.row(c) = X.row(rows[static_cast<std::size_t>(c)]).template cast<double>();
+  for (Eigen::Index c = 0; c < k; ++c)
+    C.row(c) = X.row(rows[static_cast<std::size_t>(c)]).template cast<double>();
   return C;
 }
 

@@ -33,8 +33,8 @@
 
 namespace {
 
-constexpr std::uint64_t kDataSeed = 42;     // the article's data
-constexpr std::uint64_t kMethodSeed = 42;   // the methods' random choices
+constexpr std::uint64_t kDataSeed = 42;    // the article's data
+constexpr std::uint64_t kMethodSeed = 42;  // the methods' random choices
 
 /// What one clustering method produced, in standardized coordinates.
 struct MethodResult {
@@ -63,7 +63,8 @@ double median_fit_ms(Fit&& fit) {
   for (int run = 0; run < kTimingRuns; ++run) {
     const auto start = std::chrono::steady_clock::now();
     fit();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
   }
   std::sort(ms.begin(), ms.end());
   return ms[ms.size() / 2];
@@ -125,14 +126,16 @@ MethodResult run_gaussian_mixture(const Eigen::MatrixXd& Z, bool noise,
 /// The permutation of 0..k-1 that maps the most points of `labels` onto the same true
 /// cluster (labels -1 left out), so that the panels use the same colour for the same cluster.
 /// Found by trying every permutation: k is 3 here.
-std::vector<int> match_to_truth(const Eigen::VectorXi& truth, const Eigen::VectorXi& labels, int k) {
+std::vector<int> match_to_truth(const Eigen::VectorXi& truth, const Eigen::VectorXi& labels,
+                                int k) {
   std::vector<int> perm(static_cast<std::size_t>(k)), best;
   std::iota(perm.begin(), perm.end(), 0);
   long best_hits = -1;
   do {
     long hits = 0;
     for (Eigen::Index i = 0; i < labels.size(); ++i)
-      if (labels(i) >= 0 && labels(i) < k && truth(i) == perm[static_cast<std::size_t>(labels(i))]) ++hits;
+      if (labels(i) >= 0 && labels(i) < k && truth(i) == perm[static_cast<std::size_t>(labels(i))])
+        ++hits;
     if (hits > best_hits) {
       best_hits = hits;
       best = perm;
@@ -158,8 +161,8 @@ Eigen::VectorXi misplaced(const Eigen::VectorXi& truth, const Eigen::VectorXi& m
 
 /// A method's panel: its labels, centres and ellipses recoloured by match_to_truth(), and
 /// its misplaced cluster points ringed.
-svg_plot::Panel method_panel(const MethodResult& r, const Eigen::MatrixXd& Z, const Eigen::VectorXi& truth,
-                             double ari_clusters) {
+svg_plot::Panel method_panel(const MethodResult& r, const Eigen::MatrixXd& Z,
+                             const Eigen::VectorXi& truth, double ari_clusters) {
   const int k = static_cast<int>(r.centers.rows());
   const std::vector<int> perm = match_to_truth(truth, r.labels, k);
   svg_plot::Panel panel;
@@ -171,7 +174,8 @@ svg_plot::Panel method_panel(const MethodResult& r, const Eigen::MatrixXd& Z, co
                 ari_clusters, static_cast<long>(panel.marked.sum()));
   panel.title = title;
   panel.centers.resize(k, 2);
-  for (int j = 0; j < k; ++j) panel.centers.row(perm[static_cast<std::size_t>(j)]) = r.centers.row(j);
+  for (int j = 0; j < k; ++j)
+    panel.centers.row(perm[static_cast<std::size_t>(j)]) = r.centers.row(j);
   for (svg_plot::Ellipse e : r.ellipses) {
     e.label = perm[static_cast<std::size_t>(e.label)];
     panel.ellipses.push_back(e);
@@ -260,8 +264,8 @@ int main(int argc, char** argv) try {
   results.push_back(run_gaussian_mixture(Z, false));
   results.push_back(run_gaussian_mixture(Z, true, &mixture));
 
-  std::printf("%-28s %8s %8s %9s  %-12s %10s %8s %4s %4s %7s\n", "method", "ARI all",
-              "ARI clus", "misplaced", "objective", "value", "BIC", "iter", "conv", "fit ms");
+  std::printf("%-28s %8s %8s %9s  %-12s %10s %8s %4s %4s %7s\n", "method", "ARI all", "ARI clus",
+              "misplaced", "objective", "value", "BIC", "iter", "conv", "fit ms");
   for (const MethodResult& r : results) {
     char bic[32] = "-";
     if (!std::isnan(r.bic)) std::snprintf(bic, sizeof bic, "%.1f", r.bic);
@@ -272,12 +276,14 @@ int main(int argc, char** argv) try {
                 r.objective_name.c_str(), r.objective, bic, r.n_iter, r.converged ? "yes" : "no",
                 r.fit_ms);
   }
-  std::printf("(ARI all: the 30 noise points as a fourth class; ARI clus: cluster points only;\n"
-              " misplaced: cluster points put in another cluster or in the noise, the clusters\n"
-              " matched to the true ones; inertia: sum of squared distances in standardized units;\n"
-              " mean log-lik: the EM lower bound per point; BIC on the standardized data, lower is\n"
-              " better; fit ms: median of %d fits, the GMM's including the K-means run that\n"
-              " initialises it)\n", kTimingRuns);
+  std::printf(
+      "(ARI all: the 30 noise points as a fourth class; ARI clus: cluster points only;\n"
+      " misplaced: cluster points put in another cluster or in the noise, the clusters\n"
+      " matched to the true ones; inertia: sum of squared distances in standardized units;\n"
+      " mean log-lik: the EM lower bound per point; BIC on the standardized data, lower is\n"
+      " better; fit ms: median of %d fits, the GMM's including the K-means run that\n"
+      " initialises it)\n",
+      kTimingRuns);
 
   const Eigen::VectorXi& gmm_labels = results.back().labels;
   Eigen::Index noise_found = 0, clusters_as_noise = 0;
@@ -285,19 +291,22 @@ int main(int argc, char** argv) try {
     if (gmm_labels(i) != -1) continue;
     ++(data.labels(i) < 0 ? noise_found : clusters_as_noise);
   }
-  std::printf("\nnoise component: weight %.4f (true share %ld/%ld = %.4f); %ld of the %ld true "
-              "noise points labelled -1, and %ld cluster points\n",
-              mixture.noise_weight(), static_cast<long>(noise), static_cast<long>(data.X.rows()),
-              static_cast<double>(noise) / static_cast<double>(data.X.rows()),
-              static_cast<long>(noise_found), static_cast<long>(noise),
-              static_cast<long>(clusters_as_noise));
-  std::printf("mixture components (standardized units): weight, mean, standard deviations along "
-              "the principal axes\n");
+  std::printf(
+      "\nnoise component: weight %.4f (true share %ld/%ld = %.4f); %ld of the %ld true "
+      "noise points labelled -1, and %ld cluster points\n",
+      mixture.noise_weight(), static_cast<long>(noise), static_cast<long>(data.X.rows()),
+      static_cast<double>(noise) / static_cast<double>(data.X.rows()),
+      static_cast<long>(noise_found), static_cast<long>(noise),
+      static_cast<long>(clusters_as_noise));
+  std::printf(
+      "mixture components (standardized units): weight, mean, standard deviations along "
+      "the principal axes\n");
   for (Eigen::Index j = 0; j < mixture.n_components(); ++j) {
-    const Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(Eigen::Matrix2d(mixture.covariance(j)));
-    std::printf("  %ld: %.4f  (%7.4f, %7.4f)  %.4f x %.4f\n", static_cast<long>(j), mixture.weights()(j),
-                mixture.means()(j, 0), mixture.means()(j, 1), std::sqrt(eig.eigenvalues()(1)),
-                std::sqrt(eig.eigenvalues()(0)));
+    const Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(
+        Eigen::Matrix2d(mixture.covariance(j)));
+    std::printf("  %ld: %.4f  (%7.4f, %7.4f)  %.4f x %.4f\n", static_cast<long>(j),
+                mixture.weights()(j), mixture.means()(j, 0), mixture.means()(j, 1),
+                std::sqrt(eig.eigenvalues()(1)), std::sqrt(eig.eigenvalues()(0)));
   }
 
   const std::filesystem::path csv_path = out_dir / "seed_experiment.csv";

@@ -42,19 +42,19 @@ struct Ellipse {
 /// One scatter plot.
 struct Panel {
   std::string title;
-  Eigen::MatrixXd points;          ///< n x 2
-  Eigen::VectorXi labels;          ///< n colours; -1 is grey (noise)
-  Eigen::MatrixXd centers;         ///< k x 2 (may be empty); row j is a cross in label j's colour
-  std::vector<Ellipse> ellipses;   ///< may be empty
-  Eigen::VectorXi marked;          ///< n flags or empty; a non-zero flag rings its point in black
+  Eigen::MatrixXd points;         ///< n x 2
+  Eigen::VectorXi labels;         ///< n colours; -1 is grey (noise)
+  Eigen::MatrixXd centers;        ///< k x 2 (may be empty); row j is a cross in label j's colour
+  std::vector<Ellipse> ellipses;  ///< may be empty
+  Eigen::VectorXi marked;         ///< n flags or empty; a non-zero flag rings its point in black
 };
 
 /// Sizes in pixels.
 struct Style {
-  double panel_size = 460;    ///< width and height of one panel, margins included
-  double margin = 44;         ///< room for the tick labels and the title
+  double panel_size = 460;  ///< width and height of one panel, margins included
+  double margin = 44;       ///< room for the tick labels and the title
   double point_radius = 2.2;
-  double cross_size = 9;      ///< half the length of a centre's cross
+  double cross_size = 9;  ///< half the length of a centre's cross
 };
 
 /// The colour of a label: ten distinct colours, repeated; grey for negative labels.
@@ -101,10 +101,17 @@ inline std::string escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -114,12 +121,12 @@ inline void check_panel(const Panel& p) {
   if (p.points.cols() != 2)
     throw std::invalid_argument("svg_plot: panel '" + p.title + "': points must have 2 columns");
   if (p.labels.size() != p.points.rows())
-    throw std::invalid_argument("svg_plot: panel '" + p.title + "': " +
-                                std::to_string(p.labels.size()) + " labels for " +
+    throw std::invalid_argument("svg_plot: panel '" + p.title +
+                                "': " + std::to_string(p.labels.size()) + " labels for " +
                                 std::to_string(p.points.rows()) + " points");
   if (p.marked.size() != 0 && p.marked.size() != p.points.rows())
-    throw std::invalid_argument("svg_plot: panel '" + p.title + "': " +
-                                std::to_string(p.marked.size()) + " marks for " +
+    throw std::invalid_argument("svg_plot: panel '" + p.title +
+                                "': " + std::to_string(p.marked.size()) + " marks for " +
                                 std::to_string(p.points.rows()) + " points");
   if (p.centers.size() != 0 && p.centers.cols() != 2)
     throw std::invalid_argument("svg_plot: panel '" + p.title + "': centers must have 2 columns");
@@ -163,26 +170,27 @@ inline void draw_panels(std::ostringstream& svg, const std::vector<Panel>& panel
     const double step = detail::tick_step(span);
     for (double t = std::ceil(view_x_min / step) * step; t <= view_x_min + span; t += step) {
       const double v = std::abs(t) < 1e-9 * step ? 0.0 : t;
-      svg << "<line x1=\"" << px(t) << "\" y1=\"" << top + plot << "\" x2=\"" << px(t)
-          << "\" y2=\"" << top + plot + 4 << "\" stroke=\"#444\"/><text x=\"" << px(t)
-          << "\" y=\"" << top + plot + 16 << "\" text-anchor=\"middle\">" << detail::number(v) << "</text>\n";
+      svg << "<line x1=\"" << px(t) << "\" y1=\"" << top + plot << "\" x2=\"" << px(t) << "\" y2=\""
+          << top + plot + 4 << "\" stroke=\"#444\"/><text x=\"" << px(t) << "\" y=\""
+          << top + plot + 16 << "\" text-anchor=\"middle\">" << detail::number(v) << "</text>\n";
     }
     for (double t = std::ceil(view_y_min / step) * step; t <= view_y_min + span; t += step) {
       const double v = std::abs(t) < 1e-9 * step ? 0.0 : t;
-      svg << "<line x1=\"" << left - 4 << "\" y1=\"" << py(t) << "\" x2=\"" << left
-          << "\" y2=\"" << py(t) << "\" stroke=\"#444\"/><text x=\"" << left - 6 << "\" y=\""
-          << py(t) + 4 << "\" text-anchor=\"end\">" << detail::number(v) << "</text>\n";
+      svg << "<line x1=\"" << left - 4 << "\" y1=\"" << py(t) << "\" x2=\"" << left << "\" y2=\""
+          << py(t) << "\" stroke=\"#444\"/><text x=\"" << left - 6 << "\" y=\"" << py(t) + 4
+          << "\" text-anchor=\"end\">" << detail::number(v) << "</text>\n";
     }
 
     for (Eigen::Index i = 0; i < p.points.rows(); ++i) {
-      svg << "<circle cx=\"" << px(p.points(i, 0)) << "\" cy=\"" << py(p.points(i, 1))
-          << "\" r=\"" << style.point_radius << "\" fill=\"" << color(p.labels(i))
+      svg << "<circle cx=\"" << px(p.points(i, 0)) << "\" cy=\"" << py(p.points(i, 1)) << "\" r=\""
+          << style.point_radius << "\" fill=\"" << color(p.labels(i))
           << "\" fill-opacity=\"0.65\"/>\n";
     }
     for (Eigen::Index i = 0; i < p.marked.size(); ++i) {
       if (p.marked(i) == 0) continue;
-      svg << "<circle cx=\"" << px(p.points(i, 0)) << "\" cy=\"" << py(p.points(i, 1))
-          << "\" r=\"" << style.point_radius + 1.2 << "\" fill=\"none\" stroke=\"black\" stroke-width=\"0.9\"/>\n";
+      svg << "<circle cx=\"" << px(p.points(i, 0)) << "\" cy=\"" << py(p.points(i, 1)) << "\" r=\""
+          << style.point_radius + 1.2
+          << "\" fill=\"none\" stroke=\"black\" stroke-width=\"0.9\"/>\n";
     }
 
     // Ellipses: the axes are the covariance's eigenvectors, the radii r * sqrt(eigenvalue).
@@ -225,8 +233,8 @@ inline void draw_panels(std::ostringstream& svg, const std::vector<Panel>& panel
 inline void open_document(std::ostringstream& svg, double width, double height) {
   svg.setf(std::ios::fixed);
   svg.precision(2);
-  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\""
-      << height << "\" viewBox=\"0 0 " << width << ' ' << height
+  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+      << "\" viewBox=\"0 0 " << width << ' ' << height
       << "\" font-family=\"sans-serif\" font-size=\"11\">\n"
       << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
 }
@@ -247,7 +255,8 @@ inline void save(std::ostringstream& svg, const std::string& path) {
 inline void write(const std::string& path, const std::vector<Panel>& panels,
                   const Style& style = Style()) {
   std::ostringstream svg;
-  const double width = style.panel_size * static_cast<double>(std::max<std::size_t>(1, panels.size()));
+  const double width =
+      style.panel_size * static_cast<double>(std::max<std::size_t>(1, panels.size()));
   detail::open_document(svg, width, style.panel_size);
   detail::draw_panels(svg, panels, style, 0.0);
   detail::save(svg, path);
@@ -301,11 +310,12 @@ inline void draw_chart(std::ostringstream& svg, const Chart& chart, const Style&
       << "\" text-anchor=\"middle\" font-size=\"14\">" << escape(chart.title) << "</text>\n";
   svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << width << "\" height=\""
       << plot << "\" fill=\"none\" stroke=\"#444\"/>\n";
-  const double x_step = chart.integer_x ? std::max(1.0, tick_step(x_hi - x_lo)) : tick_step(x_hi - x_lo);
+  const double x_step =
+      chart.integer_x ? std::max(1.0, tick_step(x_hi - x_lo)) : tick_step(x_hi - x_lo);
   for (double t = std::ceil(x_lo / x_step) * x_step; t <= x_hi; t += x_step) {
     svg << "<line x1=\"" << px(t) << "\" y1=\"" << top + plot << "\" x2=\"" << px(t) << "\" y2=\""
-        << top + plot + 4 << "\" stroke=\"#444\"/><text x=\"" << px(t) << "\" y=\"" << top + plot + 16
-        << "\" text-anchor=\"middle\">" << number(t) << "</text>\n";
+        << top + plot + 4 << "\" stroke=\"#444\"/><text x=\"" << px(t) << "\" y=\""
+        << top + plot + 16 << "\" text-anchor=\"middle\">" << number(t) << "</text>\n";
   }
   const double y_step = tick_step(y_hi - y_lo);
   for (double t = std::ceil(y_lo / y_step) * y_step; t <= y_hi; t += y_step) {

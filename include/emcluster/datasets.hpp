@@ -55,7 +55,7 @@ namespace emcluster {
 template <typename Scalar = double>
 struct Dataset {
   Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> X;  ///< n x d, samples in rows
-  Eigen::VectorXi labels;                                  ///< n: true component, -1 = noise
+  Eigen::VectorXi labels;                                   ///< n: true component, -1 = noise
 };
 
 namespace detail {
@@ -63,8 +63,9 @@ namespace detail {
 /// Checks the parts every generator shares (counts, means, noise box) and returns d, the
 /// dimension; `n_stats` is the length of the per-cluster variances / covariances vector.
 inline Eigen::Index check_cluster_spec(const char* where, const std::vector<Eigen::Index>& counts,
-                                       const std::vector<Eigen::VectorXd>& means, std::size_t n_stats,
-                                       const char* stats_name, const Eigen::VectorXd& noise_low,
+                                       const std::vector<Eigen::VectorXd>& means,
+                                       std::size_t n_stats, const char* stats_name,
+                                       const Eigen::VectorXd& noise_low,
                                        const Eigen::VectorXd& noise_high, Eigen::Index noise_count,
                                        Eigen::Index& total) {
   if (means.size() != counts.size()) {
@@ -118,11 +119,12 @@ inline Eigen::Index check_cluster_spec(const char* where, const std::vector<Eige
       if (!std::isfinite(noise_low(j))) fail(where, "noise_low(", j, ") is not finite");
       if (!std::isfinite(noise_high(j))) fail(where, "noise_high(", j, ") is not finite");
       if (!(noise_low(j) < noise_high(j))) {
-        fail(where, "the noise box is empty in coordinate ", j, ": noise_low(", j, ") = ", noise_low(j),
-             " is not below noise_high(", j, ") = ", noise_high(j));
+        fail(where, "the noise box is empty in coordinate ", j, ": noise_low(", j,
+             ") = ", noise_low(j), " is not below noise_high(", j, ") = ", noise_high(j));
       }
     }
-    if (noise_count > max_rows - total) fail(where, "counts and noise_count add up to more rows than fit in memory");
+    if (noise_count > max_rows - total)
+      fail(where, "counts and noise_count add up to more rows than fit in memory");
     total += noise_count;
   }
   if (total == 0) fail(where, "counts and noise_count are all zero; there is nothing to generate");
@@ -132,7 +134,8 @@ inline Eigen::Index check_cluster_spec(const char* where, const std::vector<Eige
 /// Lower Cholesky factor of a symmetric positive-definite matrix by plain scalar loops in a
 /// fixed order (so the bits do not depend on SIMD width); only the lower triangle is read.
 /// Returns the first column whose pivot is not positive, or -1 on success.
-inline Eigen::Index scalar_cholesky(const Eigen::MatrixXd& A, Eigen::MatrixXd& L, double& bad_pivot) {
+inline Eigen::Index scalar_cholesky(const Eigen::MatrixXd& A, Eigen::MatrixXd& L,
+                                    double& bad_pivot) {
   const Eigen::Index d = A.rows();
   L = Eigen::MatrixXd::Zero(d, d);
   for (Eigen::Index j = 0; j < d; ++j) {
@@ -155,11 +158,12 @@ inline Eigen::Index scalar_cholesky(const Eigen::MatrixXd& A, Eigen::MatrixXd& L
 
 /// Fills the noise rows [row, row + noise_count) with uniform draws in the box.
 template <typename Scalar>
-void fill_noise(Dataset<Scalar>& out, Eigen::Index row, Eigen::Index noise_count, const Eigen::VectorXd& low,
-                const Eigen::VectorXd& high, Random& rng) {
+void fill_noise(Dataset<Scalar>& out, Eigen::Index row, Eigen::Index noise_count,
+                const Eigen::VectorXd& low, const Eigen::VectorXd& high, Random& rng) {
   const Eigen::Index d = out.X.cols();
   for (Eigen::Index i = 0; i < noise_count; ++i, ++row) {
-    for (Eigen::Index j = 0; j < d; ++j) out.X(row, j) = static_cast<Scalar>(rng.uniform(low(j), high(j)));
+    for (Eigen::Index j = 0; j < d; ++j)
+      out.X(row, j) = static_cast<Scalar>(rng.uniform(low(j), high(j)));
     out.labels(row) = -1;
   }
 }
@@ -184,7 +188,8 @@ constexpr void check_dataset_scalar() {
 /// @param means       one d-vector per cluster (finite)
 /// @param variances   one d-vector of per-coordinate variances per cluster (finite, >= 0)
 /// @param noise_low   lower corner of the noise box (d entries); ignored when noise_count = 0
-/// @param noise_high  upper corner, above noise_low in every coordinate; ignored when noise_count = 0
+/// @param noise_high  upper corner, above noise_low in every coordinate; ignored when noise_count =
+/// 0
 /// @param noise_count number of noise samples (>= 0), labelled -1
 /// @param seed        seed of the one random stream
 /// @return X (n x d, n = sum(counts) + noise_count) and the label of every row.
@@ -202,17 +207,19 @@ template <typename Scalar = double>
 Dataset<Scalar> make_clusters_with_noise(const std::vector<Eigen::Index>& counts,
                                          const std::vector<Eigen::VectorXd>& means,
                                          const std::vector<Eigen::VectorXd>& variances,
-                                         const Eigen::VectorXd& noise_low, const Eigen::VectorXd& noise_high,
+                                         const Eigen::VectorXd& noise_low,
+                                         const Eigen::VectorXd& noise_high,
                                          Eigen::Index noise_count, std::uint64_t seed) {
   detail::check_dataset_scalar<Scalar>();
   constexpr const char* where = "make_clusters_with_noise";
   Eigen::Index n = 0;
-  const Eigen::Index d = detail::check_cluster_spec(where, counts, means, variances.size(), "variances", noise_low,
-                                                    noise_high, noise_count, n);
+  const Eigen::Index d = detail::check_cluster_spec(
+      where, counts, means, variances.size(), "variances", noise_low, noise_high, noise_count, n);
   std::vector<Eigen::VectorXd> sd(counts.size());
   for (std::size_t c = 0; c < counts.size(); ++c) {
     if (variances[c].size() != d) {
-      detail::fail(where, "variances[", c, "] has ", variances[c].size(), " coordinates but means[", c, "] has ", d);
+      detail::fail(where, "variances[", c, "] has ", variances[c].size(), " coordinates but means[",
+                   c, "] has ", d);
     }
     for (Eigen::Index j = 0; j < d; ++j) {
       const double v = variances[c](j);
@@ -264,39 +271,43 @@ template <typename Scalar = double>
 Dataset<Scalar> make_clusters_with_noise_full(const std::vector<Eigen::Index>& counts,
                                               const std::vector<Eigen::VectorXd>& means,
                                               const std::vector<Eigen::MatrixXd>& covariances,
-                                              const Eigen::VectorXd& noise_low, const Eigen::VectorXd& noise_high,
+                                              const Eigen::VectorXd& noise_low,
+                                              const Eigen::VectorXd& noise_high,
                                               Eigen::Index noise_count, std::uint64_t seed) {
   detail::check_dataset_scalar<Scalar>();
   constexpr const char* where = "make_clusters_with_noise_full";
   Eigen::Index n = 0;
-  const Eigen::Index d = detail::check_cluster_spec(where, counts, means, covariances.size(), "covariances",
-                                                    noise_low, noise_high, noise_count, n);
+  const Eigen::Index d =
+      detail::check_cluster_spec(where, counts, means, covariances.size(), "covariances", noise_low,
+                                 noise_high, noise_count, n);
   std::vector<Eigen::MatrixXd> chol(counts.size());
   for (std::size_t c = 0; c < counts.size(); ++c) {
     const Eigen::MatrixXd& S = covariances[c];
     if (S.rows() != d || S.cols() != d) {
-      detail::fail(where, "covariances[", c, "] is ", S.rows(), " x ", S.cols(), " but means[", c, "] has ", d,
-                   " coordinates (expected ", d, " x ", d, ")");
+      detail::fail(where, "covariances[", c, "] is ", S.rows(), " x ", S.cols(), " but means[", c,
+                   "] has ", d, " coordinates (expected ", d, " x ", d, ")");
     }
     for (Eigen::Index i = 0; i < d; ++i) {
       for (Eigen::Index j = 0; j < d; ++j) {
-        if (!std::isfinite(S(i, j))) detail::fail(where, "covariances[", c, "](", i, ", ", j, ") is not finite");
+        if (!std::isfinite(S(i, j)))
+          detail::fail(where, "covariances[", c, "](", i, ", ", j, ") is not finite");
       }
     }
     for (Eigen::Index i = 0; i < d; ++i) {
       for (Eigen::Index j = 0; j < i; ++j) {
-        const double scale = std::max({std::abs(S(i, j)), std::abs(S(j, i)), std::sqrt(std::abs(S(i, i) * S(j, j)))});
+        const double scale = std::max(
+            {std::abs(S(i, j)), std::abs(S(j, i)), std::sqrt(std::abs(S(i, i) * S(j, j)))});
         if (std::abs(S(i, j) - S(j, i)) > 1e-12 * scale) {
-          detail::fail(where, "covariances[", c, "] is not symmetric: entry (", i, ", ", j, ") = ", S(i, j),
-                       " but (", j, ", ", i, ") = ", S(j, i));
+          detail::fail(where, "covariances[", c, "] is not symmetric: entry (", i, ", ", j,
+                       ") = ", S(i, j), " but (", j, ", ", i, ") = ", S(j, i));
         }
       }
     }
     double bad_pivot = 0.0;
     const Eigen::Index bad = detail::scalar_cholesky(S, chol[c], bad_pivot);
     if (bad >= 0) {
-      detail::fail(where, "covariances[", c, "] is not positive definite (Cholesky pivot ", bad, " is ", bad_pivot,
-                   ")");
+      detail::fail(where, "covariances[", c, "] is not positive definite (Cholesky pivot ", bad,
+                   " is ", bad_pivot, ")");
     }
   }
 
@@ -351,7 +362,9 @@ Dataset<Scalar> make_article_data(std::uint64_t seed = 42, double scale = 1.0) {
     detail::fail("make_article_data", "scale = ", scale, " must be finite and positive");
   }
   if (scale > 1e15) detail::fail("make_article_data", "scale = ", scale, " is too large");
-  auto count = [scale](double base) { return static_cast<Eigen::Index>(std::llround(base * scale)); };
+  auto count = [scale](double base) {
+    return static_cast<Eigen::Index>(std::llround(base * scale));
+  };
   std::vector<Eigen::VectorXd> means(3, Eigen::VectorXd::Zero(2));
   std::vector<Eigen::VectorXd> variances(3, Eigen::VectorXd::Zero(2));
   means[0] << 0.5, 0.5;
@@ -367,8 +380,8 @@ Dataset<Scalar> make_article_data(std::uint64_t seed = 42, double scale = 1.0) {
   if (count(400.0) + count(600.0) + count(800.0) + noise == 0) {
     detail::fail("make_article_data", "scale = ", scale, " rounds every size to zero");
   }
-  return make_clusters_with_noise<Scalar>({count(400.0), count(600.0), count(800.0)}, means, variances, low, high,
-                                          noise, seed);
+  return make_clusters_with_noise<Scalar>({count(400.0), count(600.0), count(800.0)}, means,
+                                          variances, low, high, noise, seed);
 }
 
 }  // namespace emcluster

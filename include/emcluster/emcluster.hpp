@@ -15,14 +15,14 @@
 /// Each header can also be included on its own; they include what they use.
 #pragma once
 
-#include "version.hpp"
-#include "exceptions.hpp"
-#include "options.hpp"
 #include "datasets.hpp"
-#include "preprocessing.hpp"
-#include "metrics.hpp"
+#include "exceptions.hpp"
+#include "gaussian_mixture.hpp"
 #include "internal_metrics.hpp"
 #include "kmeans.hpp"
+#include "metrics.hpp"
 #include "minibatch_kmeans.hpp"
-#include "gaussian_mixture.hpp"
 #include "model_selection.hpp"
+#include "options.hpp"
+#include "preprocessing.hpp"
+#include "version.hpp"

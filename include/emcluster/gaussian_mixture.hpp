@@ -145,7 +145,8 @@ class GaussianMixture {
   /// Fits with a non-negative weight per sample (n entries, positive sum): every sum of the
   /// M-step and the lower bound are weighted, as if sample i appeared w_i times.
   template <typename Derived, typename WDerived>
-  GaussianMixture& fit(const Eigen::MatrixBase<Derived>& X, const Eigen::MatrixBase<WDerived>& sample_weight) {
+  GaussianMixture& fit(const Eigen::MatrixBase<Derived>& X,
+                       const Eigen::MatrixBase<WDerived>& sample_weight) {
     detail::check_sample_weight("GaussianMixture::fit", sample_weight, X.rows());
     const Eigen::VectorXd w = sample_weight.template cast<double>();
     return fit_impl(X, w.data());
@@ -158,7 +159,8 @@ class GaussianMixture {
   }
   /// Fits with sample weights and returns predict(X).
   template <typename Derived, typename WDerived>
-  Eigen::VectorXi fit_predict(const Eigen::MatrixBase<Derived>& X, const Eigen::MatrixBase<WDerived>& sample_weight) {
+  Eigen::VectorXi fit_predict(const Eigen::MatrixBase<Derived>& X,
+                              const Eigen::MatrixBase<WDerived>& sample_weight) {
     return fit(X, sample_weight).predict(X);
   }
 
@@ -377,8 +379,9 @@ class GaussianMixture {
       if (bad >= 0) detail::fail_zero_density(where, bad);
       lower_bound = stats.log_likelihood() / stats.weight();
       if (!std::isfinite(lower_bound)) {
-        throw numerical_error(detail::message(where, ": the log-likelihood is not finite in iteration ", it,
-                                              "; standardise the features or increase reg_covar"));
+        throw numerical_error(
+            detail::message(where, ": the log-likelihood is not finite in iteration ", it,
+                            "; standardise the features or increase reg_covar"));
       }
       // M-step: new parameters from the combined statistics (throws if a covariance fails).
       params =

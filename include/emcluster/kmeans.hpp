@@ -88,14 +88,18 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
   struct Options {
     Eigen::Index n_clusters = 8;                     ///< k, the number of clusters (>= 1)
     KMeansInit init = KMeansInit::kmeans_plus_plus;  ///< how the initial centres are chosen
-    Matrix initial_centers;                          ///< k x d, used by KMeansInit::explicit_centers
-    int n_init = 0;       ///< restarts, the lowest inertia wins; 0 = auto (see the class notes), >= 1 = that many full runs
-    int max_iter = 300;   ///< Lloyd iterations per restart at most (>= 1)
-    double tol = 1e-4;    ///< stop when total squared centre shift <= tol * mean feature variance; 0 = only on stable labels
+    Matrix initial_centers;  ///< k x d, used by KMeansInit::explicit_centers
+    int n_init = 0;  ///< restarts, the lowest inertia wins; 0 = auto (see the class notes), >= 1 =
+                     ///< that many full runs
+    int max_iter = 300;  ///< Lloyd iterations per restart at most (>= 1)
+    double tol = 1e-4;   ///< stop when total squared centre shift <= tol * mean feature variance; 0
+                         ///< = only on stable labels
     std::uint64_t seed = 0;  ///< seed of every random choice (init, restarts)
     int n_local_trials = 0;  ///< greedy k-means++ candidates per centre; 0 = 2 + floor(ln k)
-    KMeansAlgorithm algorithm = KMeansAlgorithm::automatic;  ///< plain Lloyd steps or Hamerly's bounds
-    AssignKernel kernel = AssignKernel::automatic;  ///< nearest-centre kernel (for tests and tuning)
+    KMeansAlgorithm algorithm =
+        KMeansAlgorithm::automatic;  ///< plain Lloyd steps or Hamerly's bounds
+    AssignKernel kernel =
+        AssignKernel::automatic;  ///< nearest-centre kernel (for tests and tuning)
     std::function<void(const KMeansIteration&)> callback;  ///< called after every iteration, if set
   };
 
@@ -122,13 +126,17 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
     const auto& o = options_;
     if (o.n_init < 0) detail::fail(where, "n_init = ", o.n_init, " must be >= 0 (0 = auto)");
     if (o.max_iter < 1) detail::fail(where, "max_iter = ", o.max_iter, " must be at least 1");
-    if (!(o.tol >= 0) || !std::isfinite(o.tol)) detail::fail(where, "tol = ", o.tol, " must be finite and >= 0");
-    if (o.n_local_trials < 0) detail::fail(where, "n_local_trials = ", o.n_local_trials, " must be >= 0");
-    detail::check_centers_options(where, o.n_clusters, o.init == KMeansInit::explicit_centers, o.initial_centers, n, d);
+    if (!(o.tol >= 0) || !std::isfinite(o.tol))
+      detail::fail(where, "tol = ", o.tol, " must be finite and >= 0");
+    if (o.n_local_trials < 0)
+      detail::fail(where, "n_local_trials = ", o.n_local_trials, " must be >= 0");
+    detail::check_centers_options(where, o.n_clusters, o.init == KMeansInit::explicit_centers,
+                                  o.initial_centers, n, d);
   }
 
   template <typename Derived>
-  Eigen::MatrixXd initial_centers(const Eigen::MatrixBase<Derived>& X, const double* w, detail::Random& rng) const {
+  Eigen::MatrixXd initial_centers(const Eigen::MatrixBase<Derived>& X, const double* w,
+                                  detail::Random& rng) const {
     const Eigen::Index k = options_.n_clusters;
     switch (options_.init) {
       case KMeansInit::kmeans_plus_plus:
@@ -153,15 +161,17 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
   /// features; labels is scratch of size n. Reports every iteration to the callback when
   /// `report` is set.
   template <typename Derived>
-  detail::KMeansRun run(const Eigen::MatrixBase<Derived>& X, const double* w, const Eigen::MatrixXd& centers,
-                        double tol_abs, int restart, Eigen::VectorXi& labels, bool report = true) const {
-    const KMeansAlgorithm algorithm = detail::choose_algorithm(options_.algorithm, options_.n_clusters, X.cols(),
-                                                               sizeof(Scalar), bool(options_.callback));
+  detail::KMeansRun run(const Eigen::MatrixBase<Derived>& X, const double* w,
+                        const Eigen::MatrixXd& centers, double tol_abs, int restart,
+                        Eigen::VectorXi& labels, bool report = true) const {
+    const KMeansAlgorithm algorithm = detail::choose_algorithm(
+        options_.algorithm, options_.n_clusters, X.cols(), sizeof(Scalar), bool(options_.callback));
     const auto on_iteration = [&](int iteration, double inertia, double shift) {
-      if (report && options_.callback) options_.callback(KMeansIteration{restart, iteration, inertia, shift});
+      if (report && options_.callback)
+        options_.callback(KMeansIteration{restart, iteration, inertia, shift});
     };
-    return detail::run_kmeans(algorithm, options_.kernel, X, w, centers, detail::KMeansStop{options_.max_iter, tol_abs},
-                              labels, on_iteration);
+    return detail::run_kmeans(algorithm, options_.kernel, X, w, centers,
+                              detail::KMeansStop{options_.max_iter, tol_abs}, labels, on_iteration);
   }
 
   template <typename Derived>
@@ -175,11 +185,13 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
     detail::KMeansRun best;
     int best_restart = -1;
     const bool explicit_init = options_.init == KMeansInit::explicit_centers;
-    const Eigen::Index m = std::max<Eigen::Index>(kAutoSubsampleRows, kAutoRowsPerCluster * options_.n_clusters);
+    const Eigen::Index m =
+        std::max<Eigen::Index>(kAutoSubsampleRows, kAutoRowsPerCluster * options_.n_clusters);
     if (options_.n_init == 0 && !explicit_init && X.rows() >= 8 * m) {
       // Auto on large data: restarts on a subsample, the best seeds one run on everything.
       detail::Random sampler(master.child_seed());
-      const std::vector<Eigen::Index> rows = detail::sample_without_replacement(X.rows(), m, sampler);
+      const std::vector<Eigen::Index> rows =
+          detail::sample_without_replacement(X.rows(), m, sampler);
       Matrix Xs;
       Eigen::VectorXd ws;
       detail::gather_rows(X, w, rows, Xs, ws);
@@ -190,13 +202,15 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
       detail::KMeansRun sub_best;
       for (int r = 0; r < kAutoRestarts; ++r) {
         detail::Random rng(master.child_seed());
-        detail::KMeansRun result = run(Xs, wsp, initial_centers(Xs, wsp, rng), tol_sub, r, sub_labels, false);
+        detail::KMeansRun result =
+            run(Xs, wsp, initial_centers(Xs, wsp, rng), tol_sub, r, sub_labels, false);
         if (r == 0 || result.inertia < sub_best.inertia) sub_best = std::move(result);
       }
       best = run(X, w, sub_best.centers, tol_abs, 0, labels);
       best_restart = 0;
     } else {
-      const int restarts = explicit_init ? 1 : (options_.n_init > 0 ? options_.n_init : kAutoRestarts);
+      const int restarts =
+          explicit_init ? 1 : (options_.n_init > 0 ? options_.n_init : kAutoRestarts);
       for (int r = 0; r < restarts; ++r) {
         detail::Random rng(master.child_seed());
         detail::KMeansRun result = run(X, w, initial_centers(X, w, rng), tol_abs, r, labels);

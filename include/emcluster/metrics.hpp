@@ -56,10 +56,10 @@ struct ContingencyTable {
 /// Pair counts of two labelings, as scikit-learn's pair_confusion_matrix: ordered pairs of
 /// distinct samples (i, j), so every count is even.
 struct PairConfusion {
-  std::int64_t same_both = 0;     ///< together in both labelings (true positives)
-  std::int64_t same_a_only = 0;   ///< together in labeling a, apart in b (false negatives)
-  std::int64_t same_b_only = 0;   ///< apart in labeling a, together in b (false positives)
-  std::int64_t apart_both = 0;    ///< apart in both (true negatives)
+  std::int64_t same_both = 0;    ///< together in both labelings (true positives)
+  std::int64_t same_a_only = 0;  ///< together in labeling a, apart in b (false negatives)
+  std::int64_t same_b_only = 0;  ///< apart in labeling a, together in b (false positives)
+  std::int64_t apart_both = 0;   ///< apart in both (true negatives)
 };
 
 namespace detail {
@@ -245,9 +245,9 @@ double normalized_mutual_info_score(const Eigen::MatrixBase<A>& labels_true,
 /// E[MI] is exact: every hypergeometric term is summed (those below the smallest normal
 /// double aside), each computed in log space from Stirling's series, so nothing overflows and
 /// the cost is about the number of significant terms (milliseconds for n = 10^6 with tens
-/// of labels each, after the O(n) counting; clusters of equal size are evaluated once). As scikit-learn: 1.0 when both
-/// labelings have a single label; the denominator is kept at least machine epsilon in
-/// magnitude (its sign preserved). Symmetric. Noise as contingency_table().
+/// of labels each, after the O(n) counting; clusters of equal size are evaluated once). As
+/// scikit-learn: 1.0 when both labelings have a single label; the denominator is kept at least
+/// machine epsilon in magnitude (its sign preserved). Symmetric. Noise as contingency_table().
 /// @throws std::invalid_argument as contingency_table().
 ///
 /// @code

@@ -71,15 +71,20 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
     KMeansInit init = KMeansInit::kmeans_plus_plus;  ///< how the initial centres are chosen
     Matrix initial_centers;                          ///< k x d, for KMeansInit::explicit_centers
     Eigen::Index batch_size = 1024;                  ///< rows per step (>= 1)
-    int max_iter = 100;                              ///< epochs (passes' worth of rows) at most, fit only
-    int n_init = 3;                   ///< initialisations tried on init_size rows; best on a validation set wins
-    Eigen::Index init_size = 0;       ///< rows the initialisation sees; 0 = 3 * batch_size (at least 3 k)
-    double reassignment_ratio = 0.01; ///< centres with less than this share of the largest count are reseeded (>= 0)
-    int max_no_improvement = 10;      ///< stop after this many steps without a better smoothed inertia; 0 = never
-    double tol = 0.0;                 ///< stop when a step moves the centres less than tol * mean feature variance
-    bool compute_labels = true;       ///< fit: compute labels and the exact inertia of all rows at the end
-    std::uint64_t seed = 0;           ///< seed of every random choice
-    AssignKernel kernel = AssignKernel::automatic;  ///< nearest-centre kernel of every pass, predict and score
+    int max_iter = 100;  ///< epochs (passes' worth of rows) at most, fit only
+    int n_init = 3;      ///< initialisations tried on init_size rows; best on a validation set wins
+    Eigen::Index init_size =
+        0;  ///< rows the initialisation sees; 0 = 3 * batch_size (at least 3 k)
+    double reassignment_ratio =
+        0.01;  ///< centres with less than this share of the largest count are reseeded (>= 0)
+    int max_no_improvement =
+        10;            ///< stop after this many steps without a better smoothed inertia; 0 = never
+    double tol = 0.0;  ///< stop when a step moves the centres less than tol * mean feature variance
+    bool compute_labels =
+        true;                ///< fit: compute labels and the exact inertia of all rows at the end
+    std::uint64_t seed = 0;  ///< seed of every random choice
+    AssignKernel kernel =
+        AssignKernel::automatic;  ///< nearest-centre kernel of every pass, predict and score
     std::function<void(const MiniBatchStep&)> callback;  ///< called after every step, if set
   };
 
@@ -96,8 +101,10 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
   }
   /// One weighted mini-batch step.
   template <typename Derived, typename WDerived>
-  MiniBatchKMeans& partial_fit(const Eigen::MatrixBase<Derived>& X, const Eigen::MatrixBase<WDerived>& sample_weight) {
-    const Eigen::VectorXd w = this->weights_as_double("MiniBatchKMeans::partial_fit", sample_weight, X.rows());
+  MiniBatchKMeans& partial_fit(const Eigen::MatrixBase<Derived>& X,
+                               const Eigen::MatrixBase<WDerived>& sample_weight) {
+    const Eigen::VectorXd w =
+        this->weights_as_double("MiniBatchKMeans::partial_fit", sample_weight, X.rows());
     return partial_fit_impl(X, w.data());
   }
 
@@ -131,13 +138,18 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
     if (o.batch_size < 1) detail::fail(where, "batch_size = ", o.batch_size, " must be at least 1");
     if (o.max_iter < 1) detail::fail(where, "max_iter = ", o.max_iter, " must be at least 1");
     if (o.n_init < 1) detail::fail(where, "n_init = ", o.n_init, " must be at least 1");
-    if (o.init_size < 0) detail::fail(where, "init_size = ", o.init_size, " must be >= 0 (0 = automatic)");
+    if (o.init_size < 0)
+      detail::fail(where, "init_size = ", o.init_size, " must be >= 0 (0 = automatic)");
     if (!(o.reassignment_ratio >= 0) || !std::isfinite(o.reassignment_ratio)) {
-      detail::fail(where, "reassignment_ratio = ", o.reassignment_ratio, " must be finite and >= 0");
+      detail::fail(where, "reassignment_ratio = ", o.reassignment_ratio,
+                   " must be finite and >= 0");
     }
-    if (o.max_no_improvement < 0) detail::fail(where, "max_no_improvement = ", o.max_no_improvement, " must be >= 0");
-    if (!(o.tol >= 0) || !std::isfinite(o.tol)) detail::fail(where, "tol = ", o.tol, " must be finite and >= 0");
-    detail::check_centers_options(where, o.n_clusters, o.init == KMeansInit::explicit_centers, o.initial_centers, n, d);
+    if (o.max_no_improvement < 0)
+      detail::fail(where, "max_no_improvement = ", o.max_no_improvement, " must be >= 0");
+    if (!(o.tol >= 0) || !std::isfinite(o.tol))
+      detail::fail(where, "tol = ", o.tol, " must be finite and >= 0");
+    detail::check_centers_options(where, o.n_clusters, o.init == KMeansInit::explicit_centers,
+                                  o.initial_centers, n, d);
   }
 
   Eigen::Index init_rows(Eigen::Index n) const {
@@ -149,8 +161,10 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
 
   /// Initial centres from `init_rows` random rows of X (with replacement, as scikit-learn).
   template <typename Derived>
-  Eigen::MatrixXd initial_centers(const Eigen::MatrixBase<Derived>& X, const double* w, detail::Random& rng) const {
-    if (options_.init == KMeansInit::explicit_centers) return options_.initial_centers.template cast<double>();
+  Eigen::MatrixXd initial_centers(const Eigen::MatrixBase<Derived>& X, const double* w,
+                                  detail::Random& rng) const {
+    if (options_.init == KMeansInit::explicit_centers)
+      return options_.initial_centers.template cast<double>();
     std::vector<Eigen::Index> rows;
     detail::sample_with_replacement(X.rows(), init_rows(X.rows()), rng, rows);
     Matrix Xi;
@@ -182,12 +196,14 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
   /// One mini-batch step on the rows of B. Returns the batch's inertia (before the update)
   /// and leaves the total squared centre shift in shift.
   template <typename Derived>
-  double step(const Eigen::MatrixBase<Derived>& B, const double* w, State& s, detail::Random& rng, double& shift) const {
+  double step(const Eigen::MatrixBase<Derived>& B, const double* w, State& s, detail::Random& rng,
+              double& shift) const {
     const bool reassign = due_for_reassignment(s, B.rows());
     const detail::PreparedCenters<Scalar> C(s.centers);
     Eigen::VectorXi labels = Eigen::VectorXi::Constant(B.rows(), -1);
     // Sufficient statistics of the batch: per-centre weighted sums and weights.
-    const detail::LloydStats stats = detail::lloyd_pass(B, w, C, labels.data(), true, options_.kernel);
+    const detail::LloydStats stats =
+        detail::lloyd_pass(B, w, C, labels.data(), true, options_.kernel);
     const auto sums = stats.sums();
     const auto weights = stats.weights();
     // Update: every centre with batch weight moves to the running weighted mean.
@@ -206,19 +222,22 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
   }
 
   template <typename Derived>
-  void reassign_small_centers(const Eigen::MatrixBase<Derived>& B, State& s, Eigen::MatrixXd& centers,
-                              detail::Random& rng) const {
+  void reassign_small_centers(const Eigen::MatrixBase<Derived>& B, State& s,
+                              Eigen::MatrixXd& centers, detail::Random& rng) const {
     const Eigen::Index k = s.counts.size();
     const double threshold = options_.reassignment_ratio * s.counts.maxCoeff();
     std::vector<char> chosen(static_cast<std::size_t>(k), 0);
-    for (Eigen::Index j = 0; j < k; ++j) chosen[static_cast<std::size_t>(j)] = s.counts(j) < threshold;
+    for (Eigen::Index j = 0; j < k; ++j)
+      chosen[static_cast<std::size_t>(j)] = s.counts(j) < threshold;
     auto n_chosen = std::count(chosen.begin(), chosen.end(), 1);
     const auto cap = static_cast<long>(kMaxReassignedShare * static_cast<double>(B.rows()));
     if (n_chosen > cap) {  // at most half a batch: keep the centres with the smallest counts
       std::vector<Eigen::Index> order(static_cast<std::size_t>(k));
       std::iota(order.begin(), order.end(), Eigen::Index(0));
-      std::stable_sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) { return s.counts(a) < s.counts(b); });
-      for (std::size_t r = static_cast<std::size_t>(cap); r < order.size(); ++r) chosen[static_cast<std::size_t>(order[r])] = 0;
+      std::stable_sort(order.begin(), order.end(),
+                       [&](Eigen::Index a, Eigen::Index b) { return s.counts(a) < s.counts(b); });
+      for (std::size_t r = static_cast<std::size_t>(cap); r < order.size(); ++r)
+        chosen[static_cast<std::size_t>(order[r])] = 0;
       n_chosen = cap;
     }
     if (n_chosen == 0) return;
@@ -226,7 +245,8 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
         detail::sample_without_replacement(B.rows(), static_cast<Eigen::Index>(n_chosen), rng);
     double smallest_kept = std::numeric_limits<double>::infinity();
     for (Eigen::Index j = 0; j < k; ++j) {
-      if (!chosen[static_cast<std::size_t>(j)]) smallest_kept = std::min(smallest_kept, s.counts(j));
+      if (!chosen[static_cast<std::size_t>(j)])
+        smallest_kept = std::min(smallest_kept, s.counts(j));
     }
     std::size_t next = 0;
     for (Eigen::Index j = 0; j < k; ++j) {
@@ -261,7 +281,8 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
       Eigen::MatrixXd centers = initial_centers(X, w, rng);
       scratch.setConstant(-1);
       const detail::PreparedCenters<Scalar> C(centers);
-      const double inertia = detail::lloyd_pass(Xv, wv.data(), C, scratch.data(), false, options_.kernel).inertia();
+      const double inertia =
+          detail::lloyd_pass(Xv, wv.data(), C, scratch.data(), false, options_.kernel).inertia();
       if (t == 0 || inertia < best) {
         best = inertia;
         s.centers = std::move(centers);
@@ -269,8 +290,8 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
     }
     s.counts = Eigen::VectorXd::Zero(options_.n_clusters);
 
-    const long n_steps =
-        std::max<long>(1, static_cast<long>(options_.max_iter) * static_cast<long>(n) / static_cast<long>(batch));
+    const long n_steps = std::max<long>(
+        1, static_cast<long>(options_.max_iter) * static_cast<long>(n) / static_cast<long>(batch));
     Matrix B;
     Eigen::VectorXd wb;
     double ewa = 0, ewa_min = 0;
@@ -281,12 +302,14 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
       detail::sample_with_replacement(n, batch, rng, rows);
       detail::gather_rows(X, w, rows, B, wb);
       double shift = 0;
-      const double batch_inertia = step(B, w ? wb.data() : nullptr, s, rng, shift) / static_cast<double>(batch);
+      const double batch_inertia =
+          step(B, w ? wb.data() : nullptr, s, rng, shift) / static_cast<double>(batch);
       steps = i + 1;
       // scikit-learn's early stopping: skip the first step, smooth, then tol or no improvement.
       bool stop = false;
       if (steps > 1) {
-        const double alpha = std::min(1.0, static_cast<double>(batch) * 2.0 / (static_cast<double>(n) + 1.0));
+        const double alpha =
+            std::min(1.0, static_cast<double>(batch) * 2.0 / (static_cast<double>(n) + 1.0));
         ewa = have_ewa ? ewa * (1 - alpha) + batch_inertia * alpha : batch_inertia;
         have_ewa = true;
         if (tol_abs > 0 && shift <= tol_abs) stop = true;
@@ -297,7 +320,8 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
         } else {
           ++no_improvement;
         }
-        if (options_.max_no_improvement > 0 && no_improvement >= options_.max_no_improvement) stop = true;
+        if (options_.max_no_improvement > 0 && no_improvement >= options_.max_no_improvement)
+          stop = true;
       }
       if (options_.callback) options_.callback(MiniBatchStep{steps, batch_inertia, ewa, shift});
       if (stop) break;
@@ -336,17 +360,19 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
     const double batch_inertia = step(X, w, s, rng, shift);
     detail::PreparedCenters<Scalar> prepared(s.centers);
     Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1);
-    const double inertia = detail::lloyd_pass(X, w, prepared, labels.data(), false, options_.kernel).inertia();
+    const double inertia =
+        detail::lloyd_pass(X, w, prepared, labels.data(), false, options_.kernel).inertia();
     if (options_.callback) {
-      options_.callback(MiniBatchStep{n_steps_ + 1, batch_inertia / static_cast<double>(X.rows()), 0.0, shift});
+      options_.callback(
+          MiniBatchStep{n_steps_ + 1, batch_inertia / static_cast<double>(X.rows()), 0.0, shift});
     }
     commit(std::move(s), std::move(prepared), std::move(labels), inertia, n_steps_ + 1, rng);
     return *this;
   }
 
   /// Commits a successful fit or partial_fit (nothing before touched the model).
-  void commit(State&& s, detail::PreparedCenters<Scalar>&& prepared, Eigen::VectorXi&& labels, double inertia,
-              long n_steps, const detail::Random& rng) {
+  void commit(State&& s, detail::PreparedCenters<Scalar>&& prepared, Eigen::VectorXi&& labels,
+              double inertia, long n_steps, const detail::Random& rng) {
     Base::commit(std::move(prepared), std::move(labels), inertia);
     counts_ = std::move(s.counts);
     since_reassign_ = s.since_reassign;
@@ -361,7 +387,8 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
   }
 
   static constexpr long kReassignRowsPerCluster = 10;  ///< rows per centre between reassignments
-  static constexpr double kMaxReassignedShare = 0.5;   ///< most centres reassigned, as a share of the batch
+  static constexpr double kMaxReassignedShare =
+      0.5;  ///< most centres reassigned, as a share of the batch
 
   Options options_;
   Eigen::VectorXd counts_;

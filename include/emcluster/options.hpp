@@ -19,7 +19,8 @@ enum class KMeansInit {
 /// How KMeans runs each Lloyd iteration. Both give the same labels, iterations and centres
 /// (up to the rounding of the sums) from the same start.
 enum class KMeansAlgorithm {
-  automatic,  ///< hamerly when its bounds take at most a tenth of the data (d * sizeof(Scalar) >= 40 bytes) and no callback is set, else lloyd
+  automatic,  ///< hamerly when its bounds take at most a tenth of the data (d * sizeof(Scalar) >=
+              ///< 40 bytes) and no callback is set, else lloyd
   lloyd,      ///< every sample's distances to every centre in every iteration
   hamerly     ///< Hamerly's bounds skip samples whose centre cannot change; one float per sample
 };
@@ -28,24 +29,26 @@ enum class KMeansAlgorithm {
 /// to rounding on near-exact ties; the tests hold each one to the plain reference.
 enum class AssignKernel {
   automatic,  ///< direct up to 256 features, GEMM beyond (the default)
-  direct,     ///< register-blocked loops over tiles of rows and blocks of 8 centres, vectorised across rows
-  gemm        ///< one matrix product per block of rows (cache-blocked: for many features)
+  direct,  ///< register-blocked loops over tiles of rows and blocks of 8 centres, vectorised across
+           ///< rows
+  gemm     ///< one matrix product per block of rows (cache-blocked: for many features)
 };
 
 /// What the per-iteration callback of KMeans receives.
 struct KMeansIteration {
   int restart = 0;            ///< 0-based restart (Options::n_init runs)
   int iteration = 0;          ///< 1-based Lloyd iteration within the restart
-  double inertia = 0.0;       ///< sum of w ||x - c||^2 of this iteration's assignment (NaN with KMeansAlgorithm::hamerly, which does not compute it)
+  double inertia = 0.0;       ///< sum of w ||x - c||^2 of this iteration's assignment (NaN with
+                              ///< KMeansAlgorithm::hamerly, which does not compute it)
   double center_shift = 0.0;  ///< total squared movement of the centres in this iteration
 };
 
 /// What the per-step callback of MiniBatchKMeans receives.
 struct MiniBatchStep {
-  long step = 0;              ///< 1-based mini-batch step
-  double batch_inertia = 0;   ///< mean w ||x - c||^2 over the batch, before the update
-  double ewa_inertia = 0;     ///< exponentially weighted average of batch_inertia (fit only)
-  double center_shift = 0;    ///< total squared movement of the centres in this step
+  long step = 0;             ///< 1-based mini-batch step
+  double batch_inertia = 0;  ///< mean w ||x - c||^2 over the batch, before the update
+  double ewa_inertia = 0;    ///< exponentially weighted average of batch_inertia (fit only)
+  double center_shift = 0;   ///< total squared movement of the centres in this step
 };
 
 // ---- Gaussian mixtures (GaussianMixture) ----
@@ -60,21 +63,25 @@ enum class CovarianceType {
 
 /// How GaussianMixture chooses its initial parameters (each restart anew).
 enum class GaussianMixtureInit {
-  kmeans,                   ///< hard responsibilities from the labels of one KMeans run (default, as scikit-learn)
+  kmeans,  ///< hard responsibilities from the labels of one KMeans run (default, as scikit-learn)
   kmeans_plus_plus,         ///< greedy k-means++ centres; every sample to its nearest centre
-  random_responsibilities,  ///< uniform random responsibilities, normalised per sample (scikit-learn's "random"):
-                            ///< every mean starts near the data's mean, a saddle EM leaves slowly, so with
-                            ///< the default tol it may stop there; use a smaller tol or another init
-  random_points,            ///< k distinct samples as centres; every sample to its nearest centre
-  explicit_parameters       ///< Options::initial_means (required); what is not given comes from the nearest-mean assignment
+  random_responsibilities,  ///< uniform random responsibilities, normalised per sample
+                            ///< (scikit-learn's "random"): every mean starts near the data's mean,
+                            ///< a saddle EM leaves slowly, so with the default tol it may stop
+                            ///< there; use a smaller tol or another init
+  random_points,       ///< k distinct samples as centres; every sample to its nearest centre
+  explicit_parameters  ///< Options::initial_means (required); what is not given comes from the
+                       ///< nearest-mean assignment
 };
 
 /// What the per-iteration callback of GaussianMixture receives.
 struct GaussianMixtureIteration {
-  int restart = 0;           ///< 0-based restart (Options::n_init runs)
-  int iteration = 0;         ///< 1-based EM iteration within the restart
-  double lower_bound = 0.0;  ///< mean log-likelihood per sample of the parameters this iteration started from
-  double change = 0.0;       ///< lower_bound minus the previous one; +infinity on a fresh restart's first iteration
+  int restart = 0;    ///< 0-based restart (Options::n_init runs)
+  int iteration = 0;  ///< 1-based EM iteration within the restart
+  double lower_bound =
+      0.0;  ///< mean log-likelihood per sample of the parameters this iteration started from
+  double change =
+      0.0;  ///< lower_bound minus the previous one; +infinity on a fresh restart's first iteration
 };
 
 // ---- Metrics ----

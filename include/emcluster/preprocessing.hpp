@@ -57,13 +57,15 @@ class StandardScaler {
                 "emcluster::StandardScaler<Scalar>: Scalar must be float or double");
 
  public:
-  using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< transformed data, n x d
-  using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;               ///< per-feature statistics, d
+  using Matrix =
+      Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< transformed data, n x d
+  using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;    ///< per-feature statistics, d
 
   /// Parameters fixed at construction.
   struct Options {
     bool with_mean = true;  ///< subtract the mean in transform (false: only scale)
-    bool with_std = true;   ///< divide by the standard deviation in transform (false: scale() is all ones)
+    bool with_std =
+        true;  ///< divide by the standard deviation in transform (false: scale() is all ones)
   };
 
   /// A scaler that centres and scales.
@@ -90,7 +92,8 @@ class StandardScaler {
   template <typename Derived>
   Matrix transform(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("StandardScaler::transform", X);
-    return ((X.template cast<double>().rowwise() - shift_.transpose()).array().rowwise() / divisor_.transpose().array())
+    return ((X.template cast<double>().rowwise() - shift_.transpose()).array().rowwise() /
+            divisor_.transpose().array())
         .matrix()
         .template cast<Scalar>();
   }
@@ -105,7 +108,9 @@ class StandardScaler {
   template <typename Derived>
   Matrix inverse_transform(const Eigen::MatrixBase<Derived>& Z) const {
     check_new_data("StandardScaler::inverse_transform", Z);
-    return ((Z.template cast<double>().array().rowwise() * divisor_.transpose().array()).matrix().rowwise() +
+    return ((Z.template cast<double>().array().rowwise() * divisor_.transpose().array())
+                .matrix()
+                .rowwise() +
             shift_.transpose())
         .template cast<Scalar>();
   }

@@ -61,11 +61,12 @@ inline constexpr Eigen::Index kCopyBlockMaxRowBytes = 128;
 /// What the Hamerly passes of one Lloyd run carry from one iteration to the next.
 struct HamerlyState {
   std::vector<float> gap;  ///< n: lower bound of (second nearest - own centre distance)
-  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sums;  ///< k x d: sum of w x per label
-  Eigen::VectorXd weights;  ///< k: sum of w per label
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>
+      sums;                          ///< k x d: sum of w x per label
+  Eigen::VectorXd weights;           ///< k: sum of w per label
   std::vector<Eigen::Index> counts;  ///< k: samples per label (an emptied centre gets exact zeros)
-  std::vector<float> drop;  ///< k: how much the gap of a sample labelled j shrinks this pass
-  bool rebuild = true;      ///< next pass recomputes every sample and the sums from scratch
+  std::vector<float> drop;    ///< k: how much the gap of a sample labelled j shrinks this pass
+  bool rebuild = true;        ///< next pass recomputes every sample and the sums from scratch
   Eigen::Index assigned = 0;  ///< samples the last pass had to assign (the others were skipped)
 
   HamerlyState(Eigen::Index n, Eigen::Index k, Eigen::Index d)
@@ -82,16 +83,19 @@ struct HamerlyState {
   void centres_moved(const Eigen::MatrixBase<A>& from, const Eigen::MatrixBase<B>& to) {
     const Eigen::Index k = from.rows();
     Eigen::VectorXd delta(k);
-    for (Eigen::Index j = 0; j < k; ++j) delta(j) = (to.row(j) - from.row(j)).norm() * kMovementRoundUp;
+    for (Eigen::Index j = 0; j < k; ++j)
+      delta(j) = (to.row(j) - from.row(j)).norm() * kMovementRoundUp;
     // The largest and second largest movements give max over j' != j for every j.
     Eigen::Index top = 0;
     for (Eigen::Index j = 1; j < k; ++j) top = delta(j) > delta(top) ? j : top;
     double runner_up = 0;
-    for (Eigen::Index j = 0; j < k; ++j) runner_up = j != top ? std::max(runner_up, delta(j)) : runner_up;
+    for (Eigen::Index j = 0; j < k; ++j)
+      runner_up = j != top ? std::max(runner_up, delta(j)) : runner_up;
     for (Eigen::Index j = 0; j < k; ++j) {
       const double total = delta(j) + (j == top ? runner_up : delta(top));
       float f = static_cast<float>(total);
-      if (static_cast<double>(f) < total) f = std::nextafter(f, std::numeric_limits<float>::infinity());
+      if (static_cast<double>(f) < total)
+        f = std::nextafter(f, std::numeric_limits<float>::infinity());
       drop[static_cast<std::size_t>(j)] = f;
     }
   }
@@ -103,8 +107,9 @@ struct HamerlyState {
 /// pass of a run, and after empty clusters were relocated). Chunks' changes to the sums are
 /// combined in chunk order: the same bits for any thread count.
 template <typename Derived, typename Scalar>
-Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, const PreparedCenters<Scalar>& C,
-                          int* labels, HamerlyState& state, AssignKernel kernel) {
+Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w,
+                          const PreparedCenters<Scalar>& C, int* labels, HamerlyState& state,
+                          AssignKernel kernel) {
   const Eigen::Index n = X.rows(), d = X.cols(), k = C.k();
   kernel = choose_kernel(kernel, k, d);
   const bool rebuild = state.rebuild;
@@ -132,8 +137,10 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
     std::vector<Eigen::Index> counts(static_cast<std::size_t>(k), 0);
     AssignWorkspace<Scalar> ws(d, k, kernel == AssignKernel::gemm);
     const Eigen::Index ld = ws.xb.rows();
-    std::vector<Eigen::Index> queued;  // rows of X waiting for the kernel (copied into `staged` unless contiguous)
-    Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> staged(contiguous ? 0 : kBlockRows, d);
+    std::vector<Eigen::Index>
+        queued;  // rows of X waiting for the kernel (copied into `staged` unless contiguous)
+    Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> staged(
+        contiguous ? 0 : kBlockRows, d);
     queued.reserve(static_cast<std::size_t>(kBlockRows));
     Eigen::ArrayXd x2(kBlockRows), best(kBlockRows), sec(kBlockRows), fresh(kBlockRows);
     RowBlockD xrows(kBlockRows, d);
@@ -158,11 +165,13 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
       }
       for (Eigen::Index f = 0; f < d; ++f) {
         const Scalar* EMCLUSTER_RESTRICT xf = ws.xb.data() + f * ld;
-        for (Eigen::Index q = 0; q < rows; ++q) xx[q] += static_cast<double>(xf[q]) * static_cast<double>(xf[q]);
+        for (Eigen::Index q = 0; q < rows; ++q)
+          xx[q] += static_cast<double>(xf[q]) * static_cast<double>(xf[q]);
       }
       const auto x2a = x2.head(rows);
       const Eigen::ArrayXd err = err_scale * (x2a + max_c2);
-      fresh.head(rows) = (x2a + sec.head(rows) - err).max(0.0).sqrt() - (x2a + best.head(rows) + err).max(0.0).sqrt();
+      fresh.head(rows) = (x2a + sec.head(rows) - err).max(0.0).sqrt() -
+                         (x2a + best.head(rows) + err).max(0.0).sqrt();
       fresh.head(rows) -= fresh.head(rows).abs().min(1e300) * kFreshGapSlack;
       bool moves = rebuild;
       for (Eigen::Index q = 0; q < rows; ++q) {
@@ -196,8 +205,9 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
       const auto rows = static_cast<Eigen::Index>(queued.size());
       if (rows == 0) return;
       if constexpr (contiguous) {  // gathered and transposed in one go
-        transpose_rows(X.derived().data(), X.derived().outerStride(), rows, d,
-                       [&](Eigen::Index q) { return queued[static_cast<std::size_t>(q)]; }, ws.xb.data(), ld);
+        transpose_rows(
+            X.derived().data(), X.derived().outerStride(), rows, d,
+            [&](Eigen::Index q) { return queued[static_cast<std::size_t>(q)]; }, ws.xb.data(), ld);
       } else {
         copy_block(staged, 0, rows, ws.xb);  // one transposition for the whole block
       }
@@ -231,13 +241,15 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
         }
         return;
       }
-      if (failed * kCopyBlockFailingShare > end - begin && d * Eigen::Index(sizeof(Scalar)) <= kCopyBlockMaxRowBytes) {
+      if (failed * kCopyBlockFailingShare > end - begin &&
+          d * Eigen::Index(sizeof(Scalar)) <= kCopyBlockMaxRowBytes) {
         // Many short rows: a sequential copy of the block (cheaper than scattered loads of
         // one or two cache lines each), then the failing rows moved to its top, in place.
         copy_block(X, begin, end, ws.xb);
         for (Eigen::Index f = 0; f < d; ++f) {
           Scalar* col = ws.xb.data() + f * ld;
-          for (Eigen::Index q = 0; q < failed; ++q) col[q] = col[failing[static_cast<std::size_t>(q)] - begin];
+          for (Eigen::Index q = 0; q < failed; ++q)
+            col[q] = col[failing[static_cast<std::size_t>(q)] - begin];
         }
         process(failed, [&](Eigen::Index q) { return failing[static_cast<std::size_t>(q)]; });
         return;
@@ -265,7 +277,8 @@ Eigen::Index hamerly_pass(const Eigen::MatrixBase<Derived>& X, const double* w, 
     state.assigned += delta.assigned;
     state.sums += delta.s.sums();
     state.weights += delta.s.weights();
-    for (Eigen::Index j = 0; j < k; ++j) state.counts[static_cast<std::size_t>(j)] += delta.counts[static_cast<std::size_t>(j)];
+    for (Eigen::Index j = 0; j < k; ++j)
+      state.counts[static_cast<std::size_t>(j)] += delta.counts[static_cast<std::size_t>(j)];
     changed += delta.changed;
   }
   // A centre that lost all its samples gets exact zeros (not the residue of adding and

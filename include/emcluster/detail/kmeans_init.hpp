@@ -46,8 +46,9 @@ Eigen::Index sample_by_mass(const std::vector<Chunk>& chunks, const std::vector<
 /// scalar type, squared norms in points_sq), by the GEMM identity with negatives clamped to
 /// zero: out is (end - begin) x t. `xb` is scratch for the block copy.
 template <typename Derived, typename PointMatrix, typename PointNorms, typename Out, typename Block>
-void block_squared_distances(const Eigen::MatrixBase<Derived>& X, Eigen::Index begin, Eigen::Index end,
-                             const PointMatrix& points, const PointNorms& points_sq, Out& out, Block& xb) {
+void block_squared_distances(const Eigen::MatrixBase<Derived>& X, Eigen::Index begin,
+                             Eigen::Index end, const PointMatrix& points,
+                             const PointNorms& points_sq, Out& out, Block& xb) {
   using Scalar = typename Derived::Scalar;
   const Eigen::Index rows = end - begin;
   xb.resize(rows, X.cols());
@@ -87,7 +88,8 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
   }
   double total_weight = 0;
   for (double s : chunk_weight) total_weight += s;
-  const Eigen::Index first = sample_by_mass(chunks, chunk_weight, rng.uniform() * total_weight, weighted_mass);
+  const Eigen::Index first =
+      sample_by_mass(chunks, chunk_weight, rng.uniform() * total_weight, weighted_mass);
   centers.row(0) = X.row(first).template cast<double>();
 
   // Running minimum squared distance to the chosen centres, and its weighted potential.
@@ -111,7 +113,9 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
   };
   update_closest(0, true);
 
-  auto mass = [&](Eigen::Index i) { return weight_of(w, i) * closest[static_cast<std::size_t>(i)]; };
+  auto mass = [&](Eigen::Index i) {
+    return weight_of(w, i) * closest[static_cast<std::size_t>(i)];
+  };
   std::vector<Eigen::VectorXd> chunk_candidate_potential(chunks.size());
   Eigen::MatrixXd candidate_rows(trials, d);
   for (Eigen::Index c_index = 1; c_index < k; ++c_index) {
@@ -122,7 +126,8 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
       const double r = rng.uniform() * potential;
       if (potential > 0) pick = sample_by_mass(chunks, chunk_potential, r, mass);
       // All mass zero (every point sits on a chosen centre): any point is as good as another.
-      if (pick < 0) pick = static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(n)));
+      if (pick < 0)
+        pick = static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(n)));
       candidate_rows.row(t) = X.row(pick).template cast<double>();
     }
     const Matrix candidates = candidate_rows.cast<Scalar>();
@@ -136,7 +141,8 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
         for (Eigen::Index r = 0; r < end - begin; ++r) {
           const double cl = closest[static_cast<std::size_t>(begin + r)];
           const double wr = weight_of(w, begin + r);
-          for (int t = 0; t < trials; ++t) pot(t) += wr * std::min(cl, static_cast<double>(dist(r, t)));
+          for (int t = 0; t < trials; ++t)
+            pot(t) += wr * std::min(cl, static_cast<double>(dist(r, t)));
         }
       });
       chunk_candidate_potential[c] = std::move(pot);
@@ -153,13 +159,15 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
 
 /// k distinct samples drawn uniformly (partial Fisher-Yates over an index list).
 template <typename Derived>
-Eigen::MatrixXd random_samples_init(const Eigen::MatrixBase<Derived>& X, Eigen::Index k, Random& rng) {
+Eigen::MatrixXd random_samples_init(const Eigen::MatrixBase<Derived>& X, Eigen::Index k,
+                                    Random& rng) {
   const Eigen::Index n = X.rows();
   std::vector<Eigen::Index> index(static_cast<std::size_t>(n));
   for (Eigen::Index i = 0; i < n; ++i) index[static_cast<std::size_t>(i)] = i;
   Eigen::MatrixXd centers(k, X.cols());
   for (Eigen::Index j = 0; j < k; ++j) {
-    const auto pick = j + static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(n - j)));
+    const auto pick =
+        j + static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(n - j)));
     std::swap(index[static_cast<std::size_t>(j)], index[static_cast<std::size_t>(pick)]);
     centers.row(j) = X.row(index[static_cast<std::size_t>(j)]).template cast<double>();
   }

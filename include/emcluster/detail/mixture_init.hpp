@@ -16,10 +16,10 @@
 #include "../options.hpp"
 #include "column_stats.hpp"
 #include "kmeans_init.hpp"
-#include "nearest_center.hpp"
 #include "mixture_mstep.hpp"
 #include "mixture_params.hpp"
 #include "mixture_stats.hpp"
+#include "nearest_center.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
 

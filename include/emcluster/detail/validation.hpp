@@ -24,7 +24,8 @@ bool all_finite(const Eigen::MatrixBase<Derived>& X) {
   const auto chunks = make_chunks(X.rows(), 0);
   std::vector<char> ok(chunks.size(), 1);
   for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
-    ok[c] = std::isfinite(static_cast<double>((X.middleRows(chunk.begin, chunk.size()).array() * Scalar(0)).sum()));
+    ok[c] = std::isfinite(
+        static_cast<double>((X.middleRows(chunk.begin, chunk.size()).array() * Scalar(0)).sum()));
   });
   for (char v : ok) {
     if (!v) return false;
@@ -60,8 +61,8 @@ void check_data(const char* where, const char* name, const Eigen::MatrixBase<Der
     for (Eigen::Index j = 0; j < X.cols(); ++j) {
       const auto v = X.coeff(i, j);
       if (!std::isfinite(static_cast<double>(v))) {
-        fail(where, name, " has a non-finite value (", (std::isnan(static_cast<double>(v)) ? "NaN" : "Inf"),
-             ") at row ", i, ", column ", j);
+        fail(where, name, " has a non-finite value (",
+             (std::isnan(static_cast<double>(v)) ? "NaN" : "Inf"), ") at row ", i, ", column ", j);
       }
     }
   }
@@ -94,8 +95,8 @@ void check_columns(const char* where, const Eigen::MatrixBase<Derived>& X, Eigen
 /// Checks the options KMeans and MiniBatchKMeans share: k >= 1, at least k samples, and
 /// explicit initial centres of shape k x d with finite values.
 template <typename Centers>
-void check_centers_options(const char* where, Eigen::Index k, bool explicit_init, const Centers& initial_centers,
-                           Eigen::Index n, Eigen::Index d) {
+void check_centers_options(const char* where, Eigen::Index k, bool explicit_init,
+                           const Centers& initial_centers, Eigen::Index n, Eigen::Index d) {
   if (k < 1) fail(where, "n_clusters = ", k, " must be at least 1");
   if (n < k) fail(where, "X has ", n, " samples, fewer than n_clusters = ", k);
   if (!explicit_init) return;
@@ -117,14 +118,16 @@ inline void check_fitted(const char* where, bool fitted) {
 /// then, so that accessors can check on every call.
 inline void check_fitted(const char* cls, const char* method, bool fitted) {
   if (!fitted) {
-    throw not_fitted_error(message(cls, "::", method, ": the model is not fitted yet; call fit() first"));
+    throw not_fitted_error(
+        message(cls, "::", method, ": the model is not fitted yet; call fit() first"));
   }
 }
 
 /// The checks every predict-like method makes: fitted, finite non-empty data, the fitted
 /// number of columns.
 template <typename Derived>
-void check_new_data(const char* where, bool fitted, const Eigen::MatrixBase<Derived>& X, Eigen::Index columns) {
+void check_new_data(const char* where, bool fitted, const Eigen::MatrixBase<Derived>& X,
+                    Eigen::Index columns) {
   check_fitted(where, fitted);
   check_data(where, "X", X);
   check_columns(where, X, columns);
