@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "support/check.hpp"
+
 namespace {
 
 using emcluster::Dataset;
@@ -78,16 +80,7 @@ void check_gaussian_moments(const Eigen::MatrixXd& X, Eigen::Index begin, Eigen:
 }
 
 // Runs f, requires std::invalid_argument whose message contains `needle`.
-void require_invalid(const std::function<void()>& f, const std::string& needle) {
-  INFO("expected an invalid_argument mentioning '" << needle << "'");
-  try {
-    f();
-    FAIL("no exception thrown");
-  } catch (const std::invalid_argument& e) {
-    INFO("message: " << e.what());
-    CHECK(std::string(e.what()).find(needle) != std::string::npos);
-  }
-}
+constexpr auto require_invalid = &emcluster_test::require_throw_with<std::invalid_argument>;
 
 }  // namespace
 

@@ -1,6 +1,6 @@
-// Tests of KMeans: Lloyd against a plain reference implementation and against scikit-learn,
-// the monotone objective, reproducibility (seeds, storage orders, thread counts), recovery of
-// known clusters, the estimator methods, k-means++ corner cases and bad input.
+// KMeans, specified: the estimator contract; Lloyd's iterations against a plain reference and
+// against scikit-learn; Hamerly's algorithm against Lloyd; initialisation and empty clusters;
+// the methods on new data; option errors; reproducibility; recovery of known clusters.
 #include <catch2/catch.hpp>
 
 #include <emcluster/datasets.hpp>
@@ -10,183 +10,121 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <iostream>
 #include <limits>
-#include <memory>
-#include <numeric>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
-namespace {
+#include "support/contract.hpp"
+#include "support/data.hpp"
+#include "support/fixtures.hpp"
+#include "support/reference.hpp"
 
 using emcluster::AssignKernel;
 using emcluster::KMeans;
 using emcluster::KMeansAlgorithm;
 using emcluster::KMeansInit;
 using emcluster::KMeansIteration;
-using RowMatrixXd = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using namespace emcluster_test;
 
-// ---------------------------------------------------------------------------------------------
-// Data
+// =============================================================================================
+// The estimator contract (support/contract.hpp)
 
-// Gaussian blobs: row i belongs to blob i % k, centred at `spread` times a random point.
-Eigen::MatrixXd blobs(Eigen::Index n, Eigen::Index d, Eigen::Index k, double spread, std::uint64_t seed) {
-  emcluster::detail::Random rng(seed);
-  const Eigen::MatrixXd centres = Eigen::MatrixXd::NullaryExpr(k, d, [&]() { return spread * rng.uniform(-1, 1); });
-  Eigen::MatrixXd X(n, d);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    for (Eigen::Index j = 0; j < d; ++j) X(i, j) = centres(i % k, j) + rng.normal();
+namespace emcluster_test::contract {
+
+template <typename S>
+struct Traits<KMeans<S>> {
+  using E = KMeans<S>;
+  using Scalar = S;
+  static constexpr const char* name = "KMeans";
+  static constexpr bool weighted = true;
+  static constexpr Eigen::Index parallel_rows = 50000;  // n_init = 0 subsamples from 8 * 4096 rows
+
+  static std::vector<Variant<E>> variants() {
+    std::vector<Variant<E>> out;
+    for (int n_init : {0, 1}) {
+      for (KMeansInit init : {KMeansInit::kmeans_plus_plus, KMeansInit::random_box}) {
+        for (KMeansAlgorithm algorithm : {KMeansAlgorithm::lloyd, KMeansAlgorithm::hamerly}) {
+          typename E::Options o;
+          o.n_clusters = 3;
+          o.n_init = n_init;
+          o.init = init;
+          o.algorithm = algorithm;
+          o.seed = 29;
+          out.push_back(
+              {std::string(init == KMeansInit::kmeans_plus_plus ? "k-means++" : "random_box") +
+                   (n_init == 0 ? ", n_init auto" : ", one run") +
+                   (algorithm == KMeansAlgorithm::lloyd ? ", Lloyd" : ", Hamerly"),
+               o});
+        }
+      }
+    }
+    typename E::Options o;
+    o.n_clusters = 3;
+    o.init = KMeansInit::explicit_centers;
+    o.initial_centers = (Eigen::MatrixXd(3, 3) << -4, 0, 0, 0, 4, 0, 4, 0, 4).finished().template cast<S>();
+    o.kernel = AssignKernel::gemm;
+    out.push_back({"explicit centres, GEMM kernel", o});
+    return out;
   }
-  return X;
-}
-
-Eigen::VectorXd positive_weights(Eigen::Index n, std::uint64_t seed) {
-  emcluster::detail::Random rng(seed);
-  return Eigen::VectorXd::NullaryExpr(n, [&]() { return rng.uniform(0.1, 3.0); });
-}
-
-// Rows `rows` of X as a k x d matrix of initial centres.
-Eigen::MatrixXd pick_rows(const Eigen::MatrixXd& X, const std::vector<Eigen::Index>& rows) {
-  Eigen::MatrixXd C(static_cast<Eigen::Index>(rows.size()), X.cols());
-  for (std::size_t r = 0; r < rows.size(); ++r) C.row(static_cast<Eigen::Index>(r)) = X.row(rows[r]);
-  return C;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The plain reference: scikit-learn's Lloyd loop with explicit loops and exact distances.
-
-struct Reference {
-  Eigen::MatrixXd centers;
-  Eigen::VectorXi labels;
-  double inertia = 0;
-  int n_iter = 0;
-  bool converged = false;
-  int relocations = 0;            // empty clusters re-seeded, over all iterations
-  std::vector<double> inertias;   // inertia of every iteration's assignment
-  std::vector<double> shifts;     // total squared centre shift of every iteration
+  static Eigen::Index groups(const E& e) { return e.n_clusters(); }
+  static void configuration(const E& e) {
+    (void)e.options();
+    (void)e.n_clusters();
+    (void)e.is_fitted();
+  }
+  static std::vector<Call<E>> fitted_accessors() {
+    return {{"cluster_centers", [](const E& e) { (void)e.cluster_centers(); }},
+            {"labels", [](const E& e) { (void)e.labels(); }},
+            {"inertia", [](const E& e) { (void)e.inertia(); }},
+            {"n_iter", [](const E& e) { (void)e.n_iter(); }},
+            {"converged", [](const E& e) { (void)e.converged(); }},
+            {"n_features", [](const E& e) { (void)e.n_features(); }}};
+  }
+  static std::vector<DataCall<E>> new_data_methods() {
+    return {{"predict", [](const E& e, const Matrix<S>& X) { (void)e.predict(X); }},
+            {"transform", [](const E& e, const Matrix<S>& X) { (void)e.transform(X); }},
+            {"score", [](const E& e, const Matrix<S>& X) { (void)e.score(X); }},
+            {"score", [](const E& e, const Matrix<S>& X) {
+               (void)e.score(X, Eigen::VectorXd::Ones(X.rows()));
+             }}};
+  }
+  static std::vector<FitCall<E>> failing_calls(const Matrix<S>& X) {
+    Matrix<S> bad = X;
+    bad(2, 0) = std::numeric_limits<S>::quiet_NaN();
+    return {{"fit_predict: NaN", {"row 2, column 0"}, [bad](E& e) { e.fit_predict(bad); }},
+            {"fit_predict: sample weights that sum to zero", {"zero"}, [X](E& e) {
+               e.fit_predict(X, Eigen::VectorXd::Zero(X.rows()));
+             }}};
+  }
+  static Record state(const E& e) {
+    return Record()
+        .add("cluster_centers", e.cluster_centers())
+        .add("labels", e.labels())
+        .add("inertia", e.inertia())
+        .add("n_iter", e.n_iter())
+        .add("converged", e.converged())
+        .add("n_features", static_cast<double>(e.n_features()));
+  }
+  template <typename D>
+  static Record outputs(const E& e, const Eigen::MatrixBase<D>& X) {
+    return Record()
+        .add("predict", e.predict(X))
+        .add("transform", e.transform(X))
+        .add("score", e.score(X));
+  }
 };
 
-double sq_dist(const Eigen::MatrixXd& X, Eigen::Index i, const Eigen::MatrixXd& C, Eigen::Index j) {
-  double s = 0;
-  for (Eigen::Index f = 0; f < X.cols(); ++f) {
-    const double diff = X(i, f) - C(j, f);
-    s += diff * diff;
-  }
-  return s;
-}
+}  // namespace emcluster_test::contract
 
-int nearest(const Eigen::MatrixXd& X, Eigen::Index i, const Eigen::MatrixXd& C) {
-  int best = 0;
-  double best_d = sq_dist(X, i, C, 0);
-  for (Eigen::Index j = 1; j < C.rows(); ++j) {
-    const double dj = sq_dist(X, i, C, j);
-    if (dj < best_d) {
-      best_d = dj;
-      best = static_cast<int>(j);
-    }
-  }
-  return best;
-}
+EMCLUSTER_ESTIMATOR_CONTRACT("[kmeans]", emcluster::KMeans<float>, emcluster::KMeans<double>)
 
-// w empty = every weight 1.
-Reference reference_lloyd(const Eigen::MatrixXd& X, const Eigen::VectorXd& w, Eigen::MatrixXd C, double tol,
-                          int max_iter) {
-  const Eigen::Index n = X.rows(), d = X.cols(), k = C.rows();
-  auto weight = [&](Eigen::Index i) { return w.size() ? w(i) : 1.0; };
-  // Absolute tolerance: tol times the mean population variance of the features (unweighted).
-  double mean_var = 0;
-  for (Eigen::Index f = 0; f < d; ++f) {
-    double mean = 0;
-    for (Eigen::Index i = 0; i < n; ++i) mean += X(i, f);
-    mean /= static_cast<double>(n);
-    double ss = 0;
-    for (Eigen::Index i = 0; i < n; ++i) ss += (X(i, f) - mean) * (X(i, f) - mean);
-    mean_var += ss / static_cast<double>(n);
-  }
-  mean_var /= static_cast<double>(d);
-  const double tol_abs = tol * mean_var;
+// =============================================================================================
+// Helpers: KMeans from explicit centres, held to the reference's whole trajectory
 
-  Reference ref;
-  Eigen::VectorXi labels = Eigen::VectorXi::Constant(n, -1);
-  for (int it = 1; it <= max_iter; ++it) {
-    // Assignment.
-    int changed = 0;
-    double inertia = 0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const int l = nearest(X, i, C);
-      if (l != labels(i)) ++changed;
-      labels(i) = l;
-      inertia += weight(i) * sq_dist(X, i, C, l);
-    }
-    ref.inertias.push_back(inertia);
-    // Weighted sums.
-    Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(k, d);
-    Eigen::VectorXd weights = Eigen::VectorXd::Zero(k);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      for (Eigen::Index f = 0; f < d; ++f) sums(labels(i), f) += weight(i) * X(i, f);
-      weights(labels(i)) += weight(i);
-    }
-    // Empty clusters, in increasing order, take the samples farthest from their own (old)
-    // centre, farthest first, ties to the lower index; zero-weight samples never move.
-    std::vector<Eigen::Index> empty;
-    for (Eigen::Index j = 0; j < k; ++j) {
-      if (weights(j) == 0) empty.push_back(j);
-    }
-    if (!empty.empty()) {
-      std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
-      std::iota(order.begin(), order.end(), Eigen::Index(0));
-      std::vector<double> far(static_cast<std::size_t>(n));
-      for (Eigen::Index i = 0; i < n; ++i) far[static_cast<std::size_t>(i)] = weight(i) > 0 ? sq_dist(X, i, C, labels(i)) : -1;
-      std::stable_sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) {
-        return far[static_cast<std::size_t>(a)] > far[static_cast<std::size_t>(b)];
-      });
-      for (std::size_t e = 0; e < empty.size() && e < order.size(); ++e) {
-        const Eigen::Index i = order[e];
-        if (far[static_cast<std::size_t>(i)] < 0) break;
-        for (Eigen::Index f = 0; f < d; ++f) {
-          sums(labels(i), f) -= weight(i) * X(i, f);
-          sums(empty[e], f) = weight(i) * X(i, f);
-        }
-        weights(labels(i)) -= weight(i);
-        weights(empty[e]) = weight(i);
-        ++ref.relocations;
-      }
-    }
-    // Update; a centre without weight stays where it was.
-    Eigen::MatrixXd updated = C;
-    double shift = 0;
-    for (Eigen::Index j = 0; j < k; ++j) {
-      for (Eigen::Index f = 0; f < d; ++f) {
-        if (weights(j) > 0) updated(j, f) = sums(j, f) / weights(j);
-        shift += (updated(j, f) - C(j, f)) * (updated(j, f) - C(j, f));
-      }
-    }
-    C = updated;
-    ref.shifts.push_back(shift);
-    ref.n_iter = it;
-    if (changed == 0 || shift <= tol_abs) {
-      ref.converged = true;
-      break;
-    }
-  }
-  // Final assignment to the final centres.
-  ref.inertia = 0;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    labels(i) = nearest(X, i, C);
-    ref.inertia += weight(i) * sq_dist(X, i, C, labels(i));
-  }
-  ref.centers = C;
-  ref.labels = labels;
-  return ref;
-}
+namespace {
 
 KMeans<>::Options explicit_options(const Eigen::MatrixXd& init, double tol, int max_iter = 300) {
   KMeans<>::Options o;
@@ -198,8 +136,9 @@ KMeans<>::Options explicit_options(const Eigen::MatrixXd& init, double tol, int 
   return o;
 }
 
-void check_against_reference(const Eigen::MatrixXd& X, const Eigen::VectorXd& w, const Eigen::MatrixXd& init,
-                             double tol, AssignKernel kernel, const Reference& ref,
+void check_against_reference(const Eigen::MatrixXd& X, const Eigen::VectorXd& w,
+                             const Eigen::MatrixXd& init, double tol, AssignKernel kernel,
+                             const LloydRun& ref,
                              KMeansAlgorithm algorithm = KMeansAlgorithm::lloyd) {
   auto o = explicit_options(init, tol);
   o.kernel = kernel;
@@ -235,94 +174,14 @@ void check_against_reference(const Eigen::MatrixXd& X, const Eigen::VectorXd& w,
   CHECK(km.inertia() == Approx(ref.inertia).epsilon(1e-12));
 }
 
-// ---------------------------------------------------------------------------------------------
-// scikit-learn fixtures (tests/make_kmeans_fixtures.py)
-
-std::string data_path(const std::string& name) { return std::string(EMCLUSTER_TEST_DATA_DIR) + "/" + name; }
-
-Eigen::MatrixXd read_csv(const std::string& name) {
-  std::ifstream in(data_path(name));
-  if (!in) throw std::runtime_error("cannot open " + data_path(name));
-  std::vector<std::vector<double>> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::replace(line.begin(), line.end(), ',', ' ');
-    std::istringstream fields(line);
-    std::vector<double> row;
-    double v = 0;
-    while (fields >> v) row.push_back(v);
-    rows.push_back(row);
-  }
-  Eigen::MatrixXd M(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(rows.at(0).size()));
-  for (Eigen::Index i = 0; i < M.rows(); ++i) {
-    REQUIRE(static_cast<Eigen::Index>(rows[static_cast<std::size_t>(i)].size()) == M.cols());
-    for (Eigen::Index j = 0; j < M.cols(); ++j) M(i, j) = rows[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
-  }
-  return M;
-}
-
-struct SklearnCase {
-  std::string name;
-  bool weighted = false;
-  double tol = 0;
-  Eigen::MatrixXd init, centers;
-  double inertia = 0;
-  int n_iter = 0;
-  Eigen::VectorXi labels;
-};
-
-std::vector<SklearnCase> read_cases(Eigen::Index n) {
-  std::ifstream in(data_path("kmeans_sklearn_cases.txt"));
-  if (!in) throw std::runtime_error("cannot open kmeans_sklearn_cases.txt");
-  std::vector<SklearnCase> cases;
-  std::string token;
-  auto read_matrix = [&](Eigen::Index rows, Eigen::Index cols) {
-    Eigen::MatrixXd M(rows, cols);
-    for (Eigen::Index i = 0; i < rows; ++i) {
-      for (Eigen::Index j = 0; j < cols; ++j) in >> M(i, j);
-    }
-    return M;
-  };
-  while (in >> token) {
-    if (token == "#") {
-      std::getline(in, token);
-      continue;
-    }
-    REQUIRE(token == "case");
-    SklearnCase c;
-    Eigen::Index k = 0, d = 0;
-    int weighted = 0;
-    std::string key;
-    in >> c.name >> key >> weighted >> key >> c.tol >> key >> k >> key >> d;
-    c.weighted = weighted != 0;
-    in >> key;
-    REQUIRE(key == "init");
-    c.init = read_matrix(k, d);
-    in >> key;
-    REQUIRE(key == "centers");
-    c.centers = read_matrix(k, d);
-    in >> key >> c.inertia;
-    REQUIRE(key == "inertia");
-    in >> key >> c.n_iter;
-    REQUIRE(key == "n_iter");
-    in >> key;
-    REQUIRE(key == "labels");
-    c.labels.resize(n);
-    for (Eigen::Index i = 0; i < n; ++i) in >> c.labels(i);
-    in >> key;
-    REQUIRE(key == "end");
-    REQUIRE(in);
-    cases.push_back(c);
-  }
-  return cases;
-}
-
 }  // namespace
 
 // =============================================================================================
+// Lloyd's algorithm: the plain reference and scikit-learn
 
-TEST_CASE("KMeans: Lloyd equals the plain reference from the same initial centres", "[kmeans]") {
+TEST_CASE(
+    "KMeans: every Lloyd iteration equals the plain reference's, for every kernel and algorithm",
+    "[kmeans]") {
   struct Setup {
     const char* name;
     Eigen::MatrixXd X;
@@ -364,7 +223,7 @@ TEST_CASE("KMeans: Lloyd equals the plain reference from the same initial centre
     setups.push_back({"chunks, duplicated centre", X, positive_weights(3000, 6), init, 1e-4, true});
   }
   for (const auto& s : setups) {
-    const Reference ref = reference_lloyd(s.X, s.w, s.init, s.tol, 300);
+    const LloydRun ref = reference_lloyd(s.X, s.w, s.init, s.tol, 300);
     INFO(s.name << ": reference n_iter " << ref.n_iter << ", relocations " << ref.relocations);
     CHECK(ref.n_iter > 2);
     CHECK((ref.relocations > 0) == s.expect_relocation);
@@ -377,159 +236,15 @@ TEST_CASE("KMeans: Lloyd equals the plain reference from the same initial centre
   }
 }
 
-TEST_CASE("KMeans: Hamerly's algorithm gives the labels, iterations and centres of plain Lloyd", "[kmeans][hamerly]") {
-  // Overlapping blobs and a bad start: dozens of iterations with many samples changing
-  // cluster, most of them skipped by the bounds in the later ones. Several chunks.
-  struct Shape {
-    Eigen::Index n, d, k;
-  };
-  for (const Shape sh : {Shape{6000, 16, 12}, Shape{3000, 40, 30}, Shape{5000, 3, 4}, Shape{2000, 8, 1}}) {
-    const Eigen::MatrixXd Xd = blobs(sh.n, sh.d, std::max<Eigen::Index>(sh.k, 2), 1.0, 71 + sh.d);
-    Eigen::MatrixXd init = Xd.topRows(sh.k);
-    for (bool weighted : {false, true}) {
-      const Eigen::VectorXd w = weighted ? positive_weights(sh.n, 73) : Eigen::VectorXd();
-      for (AssignKernel kernel : {AssignKernel::direct, AssignKernel::gemm}) {
-        INFO("n " << sh.n << ", d " << sh.d << ", k " << sh.k << ", weighted " << weighted << ", kernel "
-                  << static_cast<int>(kernel));
-        // layout 0: column-major; 1: row-major (Hamerly gathers the failing rows straight
-        // from X); 2: a block of a wider row-major matrix (rows with an outer stride).
-        auto fit = [&](auto scalar, KMeansAlgorithm algorithm, int layout = 0) {
-          using S = decltype(scalar);
-          using RowMajor = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-          typename KMeans<S>::Options o;
-          o.n_clusters = sh.k;
-          o.init = KMeansInit::explicit_centers;
-          o.initial_centers = init.cast<S>();
-          o.tol = 0;
-          o.kernel = kernel;
-          o.algorithm = algorithm;
-          KMeans<S> km(o);
-          auto run = [&](const auto& X) {
-            if (weighted) {
-              km.fit(X, w);
-            } else {
-              km.fit(X);
-            }
-          };
-          if (layout == 0) {
-            run(Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>(Xd.cast<S>()));
-          } else if (layout == 1) {
-            run(RowMajor(Xd.cast<S>()));
-          } else {
-            RowMajor wide = RowMajor::Constant(sh.n + 2, sh.d + 3, S(1e6));
-            wide.block(1, 2, sh.n, sh.d) = Xd.cast<S>();
-            run(wide.block(1, 2, sh.n, sh.d));
-          }
-          return km;
-        };
-        const auto plain = fit(double(), KMeansAlgorithm::lloyd);
-        const auto fast = fit(double(), KMeansAlgorithm::hamerly);
-        CHECK(plain.n_iter() > (sh.k > 1 ? 5 : 0));
-        CHECK(fast.n_iter() == plain.n_iter());
-        CHECK(fast.converged() == plain.converged());
-        CHECK(fast.labels() == plain.labels());
-        CHECK((fast.cluster_centers() - plain.cluster_centers()).cwiseAbs().maxCoeff() <= 1e-12);
-        CHECK(fast.inertia() == Approx(plain.inertia()).epsilon(1e-13));
-        const auto plain_f = fit(float(), KMeansAlgorithm::lloyd);
-        const auto fast_f = fit(float(), KMeansAlgorithm::hamerly);
-        CHECK(fast_f.n_iter() == plain_f.n_iter());
-        CHECK(fast_f.labels() == plain_f.labels());
-        CHECK((fast_f.cluster_centers() - plain_f.cluster_centers()).cwiseAbs().maxCoeff() <= 1e-5f);
-        CHECK(fast_f.inertia() == Approx(plain_f.inertia()).epsilon(1e-6));
-        for (int layout : {1, 2}) {
-          INFO("layout " << layout);
-          const auto rows_d = fit(double(), KMeansAlgorithm::hamerly, layout);
-          CHECK(rows_d.labels() == fast.labels());
-          CHECK(rows_d.cluster_centers() == fast.cluster_centers());  // bitwise
-          CHECK(rows_d.n_iter() == fast.n_iter());
-          const auto rows_f = fit(float(), KMeansAlgorithm::hamerly, layout);
-          CHECK(rows_f.labels() == fast_f.labels());
-          CHECK(rows_f.cluster_centers() == fast_f.cluster_centers());
-        }
-      }
-    }
-  }
-}
-
-TEST_CASE("KMeans: Hamerly's passes skip most samples once the centres settle", "[kmeans][hamerly]") {
-  // The passes themselves, driven like KMeans does: the bounds must actually prune (or the
-  // test above would pass with a plain Lloyd in disguise), and every pass must leave the
-  // labels a plain pass gives for the same centres.
-  const Eigen::MatrixXd X = blobs(20000, 10, 8, 1.5, 89);  // 20000 rows: parallel chunks
-  const Eigen::Index k = 8;
-  emcluster::detail::PreparedCenters<double> C(Eigen::MatrixXd(X.topRows(k)));
-  emcluster::detail::HamerlyState state(X.rows(), k, X.cols());
-  Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1), plain(X.rows());
-  std::vector<Eigen::Index> assigned;
-  for (int it = 0; it < 30; ++it) {
-    const Eigen::Index changed =
-        emcluster::detail::hamerly_pass(X, nullptr, C, labels.data(), state, AssignKernel::automatic);
-    assigned.push_back(state.assigned);
-    plain.setConstant(-1);
-    emcluster::detail::lloyd_pass(X, nullptr, C, plain.data(), false);
-    INFO("pass " << it);
-    REQUIRE(labels == plain);
-    // The running sums are those of the labels.
-    Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(k, X.cols());
-    Eigen::VectorXd counts = Eigen::VectorXd::Zero(k);
-    for (Eigen::Index i = 0; i < X.rows(); ++i) {
-      sums.row(labels(i)) += X.row(i);
-      counts(labels(i)) += 1;
-    }
-    CHECK((state.sums - sums).cwiseAbs().maxCoeff() <= 1e-9);
-    CHECK(state.weights == counts);
-    if (changed == 0) break;
-    Eigen::MatrixXd updated = C.centers_d;
-    for (Eigen::Index j = 0; j < k; ++j) {
-      if (state.weights(j) > 0) updated.row(j) = state.sums.row(j) / state.weights(j);
-    }
-    emcluster::detail::PreparedCenters<double> next(updated);
-    state.centres_moved(C.centers_d, next.centers_d);
-    C = std::move(next);
-  }
-  REQUIRE(assigned.size() >= 6u);
-  CHECK(assigned.front() == X.rows());  // the first pass assigns everyone
-  CHECK(assigned.back() < X.rows() / 4);  // the last ones skip most
-}
-
-TEST_CASE("KMeans: automatic algorithm, callbacks and Hamerly", "[kmeans][hamerly]") {
-  const Eigen::MatrixXd X = blobs(2000, 8, 5, 2.0, 79);  // 64 bytes per sample: automatic is Hamerly
-  KMeans<>::Options o;
-  o.n_clusters = 5;
-  o.n_init = 1;
-  o.seed = 83;
-  std::vector<double> inertias;
-  o.callback = [&](const KMeansIteration& it) { inertias.push_back(it.inertia); };
-  KMeans<> with_callback(o);  // a callback wants every inertia: automatic runs plain Lloyd
-  with_callback.fit(X);
-  REQUIRE(inertias.size() >= 2u);
-  CHECK(std::all_of(inertias.begin(), inertias.end(), [](double v) { return std::isfinite(v); }));
-  inertias.clear();
-  o.algorithm = KMeansAlgorithm::hamerly;
-  KMeans<> hamerly(o);
-  hamerly.fit(X);
-  REQUIRE(inertias.size() == static_cast<std::size_t>(hamerly.n_iter()));
-  CHECK(std::all_of(inertias.begin(), inertias.end(), [](double v) { return std::isnan(v); }));
-  CHECK(std::isfinite(hamerly.inertia()));
-  o.callback = nullptr;
-  o.algorithm = KMeansAlgorithm::automatic;
-  KMeans<> automatic(o);
-  automatic.fit(X);
-  CHECK(automatic.labels() == with_callback.labels());
-  CHECK(automatic.labels() == hamerly.labels());
-  CHECK((automatic.cluster_centers() - with_callback.cluster_centers()).cwiseAbs().maxCoeff() <= 1e-12);
-  CHECK(automatic.inertia() == Approx(with_callback.inertia()).epsilon(1e-13));
-}
-
-TEST_CASE("KMeans: the reference itself stops early on the tolerance and on max_iter", "[kmeans]") {
+TEST_CASE("KMeans: stops on the tolerance or after max_iter, as the reference does", "[kmeans]") {
   const Eigen::MatrixXd X = blobs(1000, 5, 6, 4.0, 1);
   const Eigen::MatrixXd init = pick_rows(X, {0, 1, 2, 3, 6, 12});
-  const Reference strict = reference_lloyd(X, Eigen::VectorXd(), init, 0.0, 300);
-  const Reference loose = reference_lloyd(X, Eigen::VectorXd(), init, 1e-2, 300);
+  const LloydRun strict = reference_lloyd(X, Eigen::VectorXd(), init, 0.0, 300);
+  const LloydRun loose = reference_lloyd(X, Eigen::VectorXd(), init, 1e-2, 300);
   CHECK(loose.n_iter < strict.n_iter);  // the tolerance path is exercised, not only stable labels
   check_against_reference(X, Eigen::VectorXd(), init, 1e-2, AssignKernel::automatic, loose);
   // max_iter cuts the run short: not converged, labels still re-assigned to the last centres.
-  const Reference cut = reference_lloyd(X, Eigen::VectorXd(), init, 0.0, 2);
+  const LloydRun cut = reference_lloyd(X, Eigen::VectorXd(), init, 0.0, 2);
   CHECK_FALSE(cut.converged);
   CHECK(cut.n_iter == 2);
   auto o = explicit_options(init, 0.0, 2);
@@ -541,13 +256,14 @@ TEST_CASE("KMeans: the reference itself stops early on the tolerance and on max_
   CHECK((km.labels().array() == cut.labels.array()).all());
 }
 
-TEST_CASE("KMeans: agrees with scikit-learn 1.2.1 from the same initial centres", "[kmeans][sklearn]") {
+TEST_CASE("KMeans: agrees with scikit-learn 1.2.1 from the same initial centres",
+          "[kmeans][sklearn]") {
   const Eigen::MatrixXd X = read_csv("kmeans_sklearn_X.csv");
   const Eigen::VectorXd w = read_csv("kmeans_sklearn_weights.csv").col(0);
   REQUIRE(X.rows() == 300);
   REQUIRE(X.cols() == 3);
   REQUIRE(w.size() == 300);
-  const auto cases = read_cases(X.rows());
+  const auto cases = read_kmeans_cases(X.rows());
   REQUIRE(cases.size() == 7);
   double max_center_diff = 0, max_inertia_diff = 0;
   for (const auto& c : cases) {
@@ -568,7 +284,7 @@ TEST_CASE("KMeans: agrees with scikit-learn 1.2.1 from the same initial centres"
     CHECK((km.labels().array() == c.labels.array()).all());
     CHECK(km.n_iter() == c.n_iter);
     // The test's reference agrees with scikit-learn too, so both hold each other honest.
-    const Reference ref = reference_lloyd(X, wc, c.init, c.tol, 300);
+    const LloydRun ref = reference_lloyd(X, wc, c.init, c.tol, 300);
     CHECK((ref.centers - c.centers).cwiseAbs().maxCoeff() <= 1e-8);
     CHECK(ref.n_iter == c.n_iter);
     CHECK((ref.labels.array() == c.labels.array()).all());
@@ -621,7 +337,163 @@ TEST_CASE("KMeans: the inertia never increases from one iteration to the next", 
   }
 }
 
-TEST_CASE("KMeans: random_box init leaves clusters empty and they are re-seeded", "[kmeans]") {
+// =============================================================================================
+// Hamerly's algorithm: Lloyd's result with fewer distance computations
+
+TEST_CASE("KMeans: Hamerly's algorithm gives the labels, iterations and centres of plain Lloyd",
+          "[kmeans][hamerly]") {
+  // Overlapping blobs and a bad start: dozens of iterations with many samples changing
+  // cluster, most of them skipped by the bounds in the later ones. Several chunks.
+  struct Shape {
+    Eigen::Index n, d, k;
+  };
+  for (const Shape sh : {Shape{6000, 16, 12}, Shape{3000, 40, 30}, Shape{5000, 3, 4}, Shape{2000, 8, 1}}) {
+    const Eigen::MatrixXd Xd = blobs(sh.n, sh.d, std::max<Eigen::Index>(sh.k, 2), 1.0, 71 + sh.d);
+    Eigen::MatrixXd init = Xd.topRows(sh.k);
+    for (bool weighted : {false, true}) {
+      const Eigen::VectorXd w = weighted ? positive_weights(sh.n, 73) : Eigen::VectorXd();
+      for (AssignKernel kernel : {AssignKernel::direct, AssignKernel::gemm}) {
+        INFO("n " << sh.n << ", d " << sh.d << ", k " << sh.k << ", weighted " << weighted << ", kernel "
+                  << static_cast<int>(kernel));
+        // layout 0: column-major; 1: a Map of a row-major buffer (Hamerly gathers the failing
+        // rows straight from X); 2: a block of a wider row-major matrix (rows with an outer
+        // stride). The same types as the estimator contract's layouts.
+        auto fit = [&](auto scalar, KMeansAlgorithm algorithm, int layout = 0) {
+          using S = decltype(scalar);
+          using RowMajor = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+          typename KMeans<S>::Options o;
+          o.n_clusters = sh.k;
+          o.init = KMeansInit::explicit_centers;
+          o.initial_centers = init.cast<S>();
+          o.tol = 0;
+          o.kernel = kernel;
+          o.algorithm = algorithm;
+          KMeans<S> km(o);
+          auto run = [&](const auto& X) {
+            if (weighted) {
+              km.fit(X, w);
+            } else {
+              km.fit(X);
+            }
+          };
+          if (layout == 0) {
+            run(Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>(Xd.cast<S>()));
+          } else if (layout == 1) {
+            const RowMajor rows = Xd.cast<S>();
+            run(Eigen::Map<const RowMajor>(rows.data(), sh.n, sh.d));
+          } else {
+            RowMajor wide = RowMajor::Constant(sh.n + 2, sh.d + 3, S(1e6));
+            wide.block(1, 2, sh.n, sh.d) = Xd.cast<S>();
+            run(wide.block(1, 2, sh.n, sh.d));
+          }
+          return km;
+        };
+        const auto plain = fit(double(), KMeansAlgorithm::lloyd);
+        const auto fast = fit(double(), KMeansAlgorithm::hamerly);
+        CHECK(plain.n_iter() > (sh.k > 1 ? 5 : 0));
+        CHECK(fast.n_iter() == plain.n_iter());
+        CHECK(fast.converged() == plain.converged());
+        CHECK(fast.labels() == plain.labels());
+        CHECK((fast.cluster_centers() - plain.cluster_centers()).cwiseAbs().maxCoeff() <= 1e-12);
+        CHECK(fast.inertia() == Approx(plain.inertia()).epsilon(1e-13));
+        const auto plain_f = fit(float(), KMeansAlgorithm::lloyd);
+        const auto fast_f = fit(float(), KMeansAlgorithm::hamerly);
+        CHECK(fast_f.n_iter() == plain_f.n_iter());
+        CHECK(fast_f.labels() == plain_f.labels());
+        CHECK((fast_f.cluster_centers() - plain_f.cluster_centers()).cwiseAbs().maxCoeff() <= 1e-5f);
+        CHECK(fast_f.inertia() == Approx(plain_f.inertia()).epsilon(1e-6));
+        for (int layout : {1, 2}) {
+          INFO("layout " << layout);
+          const auto rows_d = fit(double(), KMeansAlgorithm::hamerly, layout);
+          CHECK(rows_d.labels() == fast.labels());
+          CHECK(rows_d.cluster_centers() == fast.cluster_centers());  // bitwise
+          CHECK(rows_d.n_iter() == fast.n_iter());
+          const auto rows_f = fit(float(), KMeansAlgorithm::hamerly, layout);
+          CHECK(rows_f.labels() == fast_f.labels());
+          CHECK(rows_f.cluster_centers() == fast_f.cluster_centers());
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("KMeans: Hamerly's passes skip most samples once the centres settle",
+          "[kmeans][hamerly]") {
+  // The passes themselves, driven like KMeans does: the bounds must actually prune (or the
+  // test above would pass with a plain Lloyd in disguise), and every pass must leave the
+  // labels a plain pass gives for the same centres.
+  const Eigen::MatrixXd X = blobs(20000, 10, 8, 1.5, 89);  // 20000 rows: parallel chunks
+  const Eigen::Index k = 8;
+  emcluster::detail::PreparedCenters<double> C(Eigen::MatrixXd(X.topRows(k)));
+  emcluster::detail::HamerlyState state(X.rows(), k, X.cols());
+  Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1), plain(X.rows());
+  std::vector<Eigen::Index> assigned;
+  for (int it = 0; it < 30; ++it) {
+    const Eigen::Index changed =
+        emcluster::detail::hamerly_pass(X, nullptr, C, labels.data(), state, AssignKernel::automatic);
+    assigned.push_back(state.assigned);
+    plain.setConstant(-1);
+    emcluster::detail::lloyd_pass(X, nullptr, C, plain.data(), false);
+    INFO("pass " << it);
+    REQUIRE(labels == plain);
+    // The running sums are those of the labels.
+    Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(k, X.cols());
+    Eigen::VectorXd counts = Eigen::VectorXd::Zero(k);
+    for (Eigen::Index i = 0; i < X.rows(); ++i) {
+      sums.row(labels(i)) += X.row(i);
+      counts(labels(i)) += 1;
+    }
+    CHECK((state.sums - sums).cwiseAbs().maxCoeff() <= 1e-9);
+    CHECK(state.weights == counts);
+    if (changed == 0) break;
+    Eigen::MatrixXd updated = C.centers_d;
+    for (Eigen::Index j = 0; j < k; ++j) {
+      if (state.weights(j) > 0) updated.row(j) = state.sums.row(j) / state.weights(j);
+    }
+    emcluster::detail::PreparedCenters<double> next(updated);
+    state.centres_moved(C.centers_d, next.centers_d);
+    C = std::move(next);
+  }
+  REQUIRE(assigned.size() >= 6u);
+  CHECK(assigned.front() == X.rows());  // the first pass assigns everyone
+  CHECK(assigned.back() < X.rows() / 4);  // the last ones skip most
+}
+
+TEST_CASE("KMeans: automatic gives Lloyd's result, and callbacks see NaN inertias under Hamerly",
+          "[kmeans][hamerly]") {
+  const Eigen::MatrixXd X = blobs(2000, 8, 5, 2.0, 79);  // 64 bytes per sample: automatic is Hamerly
+  KMeans<>::Options o;
+  o.n_clusters = 5;
+  o.n_init = 1;
+  o.seed = 83;
+  std::vector<double> inertias;
+  o.callback = [&](const KMeansIteration& it) { inertias.push_back(it.inertia); };
+  KMeans<> with_callback(o);  // a callback wants every inertia: automatic runs plain Lloyd
+  with_callback.fit(X);
+  REQUIRE(inertias.size() >= 2u);
+  CHECK(std::all_of(inertias.begin(), inertias.end(), [](double v) { return std::isfinite(v); }));
+  inertias.clear();
+  o.algorithm = KMeansAlgorithm::hamerly;
+  KMeans<> hamerly(o);
+  hamerly.fit(X);
+  REQUIRE(inertias.size() == static_cast<std::size_t>(hamerly.n_iter()));
+  CHECK(std::all_of(inertias.begin(), inertias.end(), [](double v) { return std::isnan(v); }));
+  CHECK(std::isfinite(hamerly.inertia()));
+  o.callback = nullptr;
+  o.algorithm = KMeansAlgorithm::automatic;
+  KMeans<> automatic(o);
+  automatic.fit(X);
+  CHECK(automatic.labels() == with_callback.labels());
+  CHECK(automatic.labels() == hamerly.labels());
+  CHECK((automatic.cluster_centers() - with_callback.cluster_centers()).cwiseAbs().maxCoeff() <= 1e-12);
+  CHECK(automatic.inertia() == Approx(with_callback.inertia()).epsilon(1e-13));
+}
+
+// =============================================================================================
+// Initialisation and empty clusters
+
+TEST_CASE("KMeans: clusters left empty by random_box init are re-seeded, so none stays empty",
+          "[kmeans]") {
   // Blobs far apart in a large box: uniform centres in the box mostly land in empty space.
   const Eigen::MatrixXd X = blobs(600, 2, 3, 50.0, 9);
   KMeans<>::Options o;
@@ -640,428 +512,8 @@ TEST_CASE("KMeans: random_box init leaves clusters empty and they are re-seeded"
   }
 }
 
-TEST_CASE("KMeans: the same seed gives the same result, other seeds may differ", "[kmeans]") {
-  const Eigen::MatrixXd X = blobs(1500, 4, 10, 2.0, 13);  // many local minima
-  KMeans<>::Options o;
-  o.n_clusters = 10;
-  o.n_init = 2;
-  o.seed = 5;
-  KMeans<> a(o), b(o);
-  a.fit(X);
-  b.fit(X);
-  CHECK(a.cluster_centers() == b.cluster_centers());
-  CHECK(a.labels() == b.labels());
-  CHECK(a.inertia() == b.inertia());
-  CHECK(a.n_iter() == b.n_iter());
-  // A refit of the same model gives the same again.
-  const Eigen::MatrixXd first = a.cluster_centers();
-  a.fit(X);
-  CHECK(a.cluster_centers() == first);
-
-  for (KMeansInit init : {KMeansInit::kmeans_plus_plus, KMeansInit::random_samples, KMeansInit::random_box}) {
-    o.init = init;
-    o.n_init = 1;
-    std::set<double> inertias;
-    for (std::uint64_t seed = 0; seed < 6; ++seed) {
-      o.seed = seed;
-      inertias.insert(KMeans<>(o).fit(X).inertia());
-    }
-    INFO("init " << static_cast<int>(init));
-    CHECK(inertias.size() > 1u);
-  }
-}
-
-TEST_CASE("KMeans: float and double instantiations agree", "[kmeans]") {
-  const Eigen::MatrixXd X = blobs(2000, 3, 4, 6.0, 17);
-  const Eigen::MatrixXd init = pick_rows(X, {0, 1, 2, 3});
-  KMeans<> kd(explicit_options(init, 1e-4));
-  kd.fit(X);
-
-  KMeans<float>::Options of;
-  of.n_clusters = 4;
-  of.init = KMeansInit::explicit_centers;
-  of.initial_centers = init.cast<float>();
-  KMeans<float> kf(of);
-  const Eigen::MatrixXf Xf = X.cast<float>();
-  kf.fit(Xf);
-  CHECK((kf.cluster_centers().cast<double>() - kd.cluster_centers()).cwiseAbs().maxCoeff() < 1e-4);
-  CHECK(kf.inertia() == Approx(kd.inertia()).epsilon(1e-5));
-  CHECK((kf.labels().array() != kd.labels().array()).count() <= 2);
-
-  // The default (k-means++, auto restarts) in float: finite, every cluster used.
-  KMeans<float>::Options pf;
-  pf.n_clusters = 4;
-  pf.seed = 3;
-  KMeans<float> kpp(pf);
-  kpp.fit(Xf, Eigen::VectorXf::Ones(Xf.rows()));
-  CHECK(std::isfinite(kpp.inertia()));
-  CHECK(kpp.inertia() < 1.05 * kd.inertia());
-  CHECK(kpp.transform(Xf).rows() == Xf.rows());
-  CHECK(kpp.predict(Xf) == kpp.labels());
-}
-
-TEST_CASE("KMeans: storage order, Map and expression inputs give identical results", "[kmeans]") {
-  const Eigen::MatrixXd X = blobs(1300, 3, 5, 3.0, 19);  // several chunks
-  const Eigen::Index n = X.rows(), d = X.cols();
-  const Eigen::VectorXd w = positive_weights(n, 20);
-  KMeans<>::Options o;
-  o.n_clusters = 5;
-  o.n_init = 2;
-  o.seed = 21;
-
-  KMeans<> base(o);
-  base.fit(X, w);
-
-  auto same = [&](const KMeans<>& km) {
-    CHECK(km.cluster_centers() == base.cluster_centers());  // bitwise
-    CHECK(km.labels() == base.labels());
-    CHECK(km.inertia() == base.inertia());
-    CHECK(km.n_iter() == base.n_iter());
-  };
-  SECTION("row-major") {
-    const RowMatrixXd Xr = X;
-    KMeans<> km(o);
-    km.fit(Xr, w);
-    same(km);
-  }
-  SECTION("Map of a std::vector, column-major") {
-    const std::vector<double> buffer(X.data(), X.data() + X.size());
-    const Eigen::Map<const Eigen::MatrixXd> M(buffer.data(), n, d);
-    KMeans<> km(o);
-    km.fit(M, w);
-    same(km);
-  }
-  SECTION("Map of a raw buffer, row-major; weights from a Map too") {
-    std::unique_ptr<double[]> raw(new double[static_cast<std::size_t>(n * d)]);
-    Eigen::Map<RowMatrixXd>(raw.get(), n, d) = X;
-    const Eigen::Map<const RowMatrixXd> M(raw.get(), n, d);
-    const std::vector<double> wbuf(w.data(), w.data() + n);
-    KMeans<> km(o);
-    km.fit(M, Eigen::Map<const Eigen::VectorXd>(wbuf.data(), n));
-    same(km);
-  }
-  SECTION("expressions: X.array() * 1.0 and a block of a larger matrix") {
-    KMeans<> km(o);
-    km.fit((X.array() * 1.0).matrix(), w);
-    same(km);
-    Eigen::MatrixXd big = Eigen::MatrixXd::Constant(n + 7, d + 2, 1e6);
-    big.block(3, 1, n, d) = X;
-    KMeans<> kb(o);
-    kb.fit(big.block(3, 1, n, d), w);
-    same(kb);
-    CHECK(kb.predict(big.block(3, 1, n, d)) == base.labels());
-  }
-}
-
-TEST_CASE("KMeans: one and two OpenMP threads give identical results", "[kmeans][openmp]") {
-#ifdef _OPENMP
-  const Eigen::MatrixXd X = blobs(50000, 4, 6, 3.0, 23);  // 196 blocks -> 64 chunks
-  const int saved = omp_get_max_threads();
-  struct Result {
-    Eigen::MatrixXd centers;
-    Eigen::VectorXi labels;
-    double inertia;
-    int n_iter;
-    Eigen::MatrixXd distances;
-  };
-  auto run = [&](int threads, int n_init, KMeansInit init, KMeansAlgorithm algorithm) {
-    omp_set_num_threads(threads);
-    KMeans<>::Options o;
-    o.n_clusters = 6;
-    o.n_init = n_init;
-    o.init = init;
-    o.algorithm = algorithm;
-    o.seed = 29;
-    KMeans<> km(o);
-    km.fit(X);
-    Result r{km.cluster_centers(), km.labels(), km.inertia(), km.n_iter(), km.transform(X.topRows(600))};
-    omp_set_num_threads(saved);
-    return r;
-  };
-  // n_init = 0 (auto) takes the subsample path at this size; 1 is one full k-means++ run.
-  for (int n_init : {0, 1}) {
-    for (KMeansInit init : {KMeansInit::kmeans_plus_plus, KMeansInit::random_box}) {
-      for (KMeansAlgorithm algorithm : {KMeansAlgorithm::lloyd, KMeansAlgorithm::hamerly}) {
-        INFO("n_init " << n_init << ", init " << static_cast<int>(init) << ", algorithm " << static_cast<int>(algorithm));
-        const Result one = run(1, n_init, init, algorithm);
-        const Result two = run(2, n_init, init, algorithm);
-        CHECK(one.centers == two.centers);
-        CHECK(one.labels == two.labels);
-        CHECK(one.inertia == two.inertia);
-        CHECK(one.n_iter == two.n_iter);
-        CHECK(one.distances == two.distances);
-      }
-    }
-  }
-  CHECK(omp_get_max_threads() == saved);
-#else
-  WARN("built without OpenMP: thread-count invariance not tested");
-#endif
-}
-
-TEST_CASE("KMeans: transform, score, predict and fit_predict are consistent", "[kmeans]") {
-  const Eigen::MatrixXd X = blobs(800, 3, 4, 3.0, 31);
-  const Eigen::VectorXd w = positive_weights(800, 32);
-  KMeans<>::Options o;
-  o.n_clusters = 4;
-  o.n_init = 2;
-  o.seed = 33;
-  KMeans<> km(o);
-  km.fit(X);
-  const Eigen::MatrixXd& C = km.cluster_centers();
-  REQUIRE(C.rows() == 4);
-  REQUIRE(C.cols() == 3);
-  CHECK(km.n_clusters() == 4);
-  CHECK(km.n_features() == 3);
-  CHECK(km.is_fitted());
-
-  const Eigen::MatrixXd D = km.transform(X);
-  REQUIRE(D.rows() == 800);
-  REQUIRE(D.cols() == 4);
-  double max_err = 0, inertia = 0, winertia = 0;
-  for (Eigen::Index i = 0; i < X.rows(); ++i) {
-    for (Eigen::Index j = 0; j < 4; ++j) max_err = std::max(max_err, std::abs(D(i, j) - std::sqrt(sq_dist(X, i, C, j))));
-    const int l = km.labels()(i);
-    CHECK(l == nearest(X, i, C));
-    inertia += sq_dist(X, i, C, l);
-    winertia += w(i) * sq_dist(X, i, C, l);
-  }
-  CHECK(max_err <= 1e-12);
-  CHECK(km.inertia() == Approx(inertia).epsilon(1e-12));
-  CHECK(km.score(X) == Approx(-km.inertia()).epsilon(1e-12));
-  CHECK(km.score(X, w) == Approx(-winertia).epsilon(1e-12));
-  CHECK(km.predict(X) == km.labels());
-  // On new data: predict is the nearest centre, score minus its inertia.
-  const Eigen::MatrixXd Y = blobs(50, 3, 4, 3.0, 34);
-  const Eigen::VectorXi py = km.predict(Y);
-  double yin = 0;
-  for (Eigen::Index i = 0; i < Y.rows(); ++i) {
-    CHECK(py(i) == nearest(Y, i, C));
-    yin += sq_dist(Y, i, C, py(i));
-  }
-  CHECK(km.score(Y) == Approx(-yin).epsilon(1e-12));
-
-  KMeans<> fp(o);
-  const Eigen::VectorXi labels = fp.fit_predict(X);
-  CHECK(labels == fp.labels());
-  CHECK(labels == km.labels());
-  KMeans<> fpw(o);
-  const Eigen::VectorXi wl = fpw.fit_predict(X, w);
-  CHECK(wl == fpw.labels());
-  CHECK(fpw.predict(X) == wl);
-  CHECK(fpw.inertia() == Approx(-fpw.score(X, w)).epsilon(1e-12));
-}
-
-TEST_CASE("KMeans: predict and score on the training data match fit for every kernel, near-ties included",
+TEST_CASE("KMeans: k-means++ with k = n puts a centre on every point, and duplicates give no NaN",
           "[kmeans]") {
-  // Bulk data fix the centres; zero-weight rows placed on the bisector of the two centres (to
-  // within ~1e-15) do not move them (tol = 0), but their labels are decided by rounding, which
-  // differs between the direct and the GEMM kernel. predict() must use the fitted kernel.
-  emcluster::detail::Random rng(5);
-  const Eigen::Index nb = 600, nt = 3000, d = 3;
-  Eigen::MatrixXd X = Eigen::MatrixXd::Zero(nb + nt, d);
-  for (Eigen::Index i = 0; i < nb; ++i) {
-    for (Eigen::Index j = 0; j < d; ++j) X(i, j) = rng.normal() + (i % 2 ? 4.0 : -4.0) + static_cast<double>(j);
-  }
-  Eigen::VectorXd w = Eigen::VectorXd::Ones(nb + nt);
-  w.tail(nt).setZero();
-  auto o = explicit_options(X.topRows(2), 0.0);
-  const Eigen::MatrixXd C = KMeans<>(o).fit(X, w).cluster_centers();
-  const Eigen::RowVectorXd mid = (C.row(0) + C.row(1)) / 2, dir = C.row(1) - C.row(0);
-  for (Eigen::Index i = nb; i < nb + nt; ++i) {
-    Eigen::RowVectorXd p = mid;
-    for (Eigen::Index j = 0; j < d; ++j) p(j) += 3 * rng.normal();
-    p -= (p - mid).dot(dir) / dir.squaredNorm() * dir;
-    X.row(i) = p + dir * (rng.uniform(-1, 1) * 1e-15);
-  }
-  std::vector<Eigen::VectorXi> labels;
-  for (AssignKernel kernel : {AssignKernel::direct, AssignKernel::gemm, AssignKernel::automatic}) {
-    INFO("kernel " << static_cast<int>(kernel));
-    o.kernel = kernel;
-    KMeans<> km(o);
-    km.fit(X, w);
-    REQUIRE(km.cluster_centers() == C);  // the zero-weight rows changed nothing
-    CHECK(km.predict(X) == km.labels());
-    CHECK(km.score(X, w) == -km.inertia());
-    labels.push_back(km.labels());
-  }
-  // The premise: the two kernels do break some of these near-ties differently.
-  CHECK((labels[0].array() != labels[1].array()).count() > 0);
-}
-
-TEST_CASE("KMeans: bad options throw std::invalid_argument", "[kmeans][errors]") {
-  const Eigen::MatrixXd X = blobs(50, 3, 2, 3.0, 37);
-  KMeans<>::Options good;
-  good.n_clusters = 3;
-  auto fit_with = [&](const KMeans<>::Options& o) { KMeans<>(o).fit(X); };
-  CHECK_NOTHROW(fit_with(good));
-  auto o = good;
-  o.n_clusters = 0;
-  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("n_clusters"));
-  o.n_clusters = -2;
-  CHECK_THROWS_AS(fit_with(o), std::invalid_argument);
-  o = good;
-  o.n_init = -1;  // 0 is "auto" (the default), negative is invalid
-  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("n_init"));
-  o.n_init = 0;
-  CHECK_NOTHROW(fit_with(o));
-  o = good;
-  o.max_iter = 0;
-  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("max_iter"));
-  o = good;
-  o.tol = -1e-6;
-  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("tol"));
-  o.tol = std::numeric_limits<double>::quiet_NaN();
-  CHECK_THROWS_AS(fit_with(o), std::invalid_argument);
-  o.tol = std::numeric_limits<double>::infinity();
-  CHECK_THROWS_AS(fit_with(o), std::invalid_argument);
-  o = good;
-  o.n_local_trials = -1;
-  CHECK_THROWS_AS(fit_with(o), std::invalid_argument);
-  o = good;
-  o.n_clusters = 51;  // more clusters than samples
-  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("50 samples"));
-  o.n_clusters = 50;
-  CHECK_NOTHROW(fit_with(o));
-
-  // Explicit centres: wrong shape either way, non-finite values.
-  o = explicit_options(pick_rows(X, {0, 1, 2}), 1e-4);
-  CHECK_NOTHROW(fit_with(o));
-  o.initial_centers = pick_rows(X, {0, 1});  // 2 x 3 for k = 3
-  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("initial_centers"));
-  o.initial_centers = Eigen::MatrixXd::Zero(3, 2);
-  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("initial_centers"));
-  o.initial_centers = Eigen::MatrixXd();
-  CHECK_THROWS_AS(fit_with(o), std::invalid_argument);
-  o.initial_centers = pick_rows(X, {0, 1, 2});
-  o.initial_centers(2, 1) = std::numeric_limits<double>::infinity();
-  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("row 2, column 1"));
-  o.initial_centers(2, 1) = std::numeric_limits<double>::quiet_NaN();
-  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("initial_centers") && Catch::Contains("NaN"));
-}
-
-TEST_CASE("KMeans: bad data and weights throw std::invalid_argument naming the position", "[kmeans][errors]") {
-  const Eigen::MatrixXd X = blobs(60, 3, 2, 3.0, 41);
-  KMeans<>::Options o;
-  o.n_clusters = 2;
-  KMeans<> km(o);
-  Eigen::MatrixXd bad = X;
-  bad(7, 1) = std::numeric_limits<double>::quiet_NaN();
-  CHECK_THROWS_WITH(km.fit(bad), Catch::Contains("row 7, column 1") && Catch::Contains("NaN"));
-  bad = X;
-  bad(59, 2) = -std::numeric_limits<double>::infinity();
-  CHECK_THROWS_WITH(km.fit(bad), Catch::Contains("row 59, column 2") && Catch::Contains("Inf"));
-  // Row-major input reports the same position.
-  RowMatrixXd badr = X;
-  badr(12, 0) = std::numeric_limits<double>::infinity();
-  CHECK_THROWS_WITH(km.fit(badr), Catch::Contains("row 12, column 0"));
-  // Float data as well.
-  Eigen::MatrixXf badf = X.cast<float>();
-  badf(3, 2) = std::numeric_limits<float>::quiet_NaN();
-  KMeans<float>::Options of;
-  of.n_clusters = 2;
-  CHECK_THROWS_WITH(KMeans<float>(of).fit(badf), Catch::Contains("row 3, column 2"));
-  // Empty data.
-  CHECK_THROWS_WITH(km.fit(Eigen::MatrixXd(0, 3)), Catch::Contains("empty"));
-  CHECK_THROWS_AS(km.fit(Eigen::MatrixXd(5, 0)), std::invalid_argument);
-
-  // Weights: wrong size, negative, NaN, infinite, all zero.
-  CHECK_THROWS_WITH(km.fit(X, Eigen::VectorXd::Ones(59)), Catch::Contains("59"));
-  CHECK_THROWS_AS(km.fit(X, Eigen::VectorXd::Ones(61)), std::invalid_argument);
-  Eigen::VectorXd w = Eigen::VectorXd::Ones(60);
-  w(4) = -0.5;
-  CHECK_THROWS_WITH(km.fit(X, w), Catch::Contains("sample_weight[4]") && Catch::Contains("negative"));
-  w(4) = std::numeric_limits<double>::quiet_NaN();
-  CHECK_THROWS_WITH(km.fit(X, w), Catch::Contains("sample_weight[4]"));
-  w(4) = std::numeric_limits<double>::infinity();
-  CHECK_THROWS_AS(km.fit(X, w), std::invalid_argument);
-  CHECK_THROWS_WITH(km.fit(X, Eigen::VectorXd::Zero(60)), Catch::Contains("zero"));
-  CHECK_THROWS_AS(km.fit_predict(X, Eigen::VectorXd::Zero(60)), std::invalid_argument);
-  CHECK_FALSE(km.is_fitted());  // none of these fits succeeded
-  // Some zero weights are fine.
-  w.setOnes();
-  w.head(30).setZero();
-  CHECK_NOTHROW(km.fit(X, w));
-}
-
-TEST_CASE("KMeans: methods before fit throw not_fitted_error; wrong column counts throw", "[kmeans][errors]") {
-  const Eigen::MatrixXd X = blobs(60, 3, 2, 3.0, 43);
-  KMeans<>::Options o;
-  o.n_clusters = 2;
-  KMeans<> km(o);
-  CHECK_FALSE(km.is_fitted());
-  CHECK(km.n_features() == 0);
-  CHECK_THROWS_AS(km.predict(X), emcluster::not_fitted_error);
-  CHECK_THROWS_AS(km.transform(X), emcluster::not_fitted_error);
-  CHECK_THROWS_AS(km.score(X), emcluster::not_fitted_error);
-  CHECK_THROWS_AS(km.cluster_centers(), emcluster::not_fitted_error);
-  CHECK_THROWS_AS(km.labels(), emcluster::not_fitted_error);
-  CHECK_THROWS_AS(km.inertia(), emcluster::not_fitted_error);
-
-  km.fit(X);
-  const Eigen::MatrixXd X2 = X.leftCols(2);
-  const Eigen::MatrixXd X4(5, 4);
-  CHECK_THROWS_WITH(km.predict(X2), Catch::Contains("2 columns") && Catch::Contains("3"));
-  CHECK_THROWS_AS(km.predict(Eigen::MatrixXd::Zero(5, 4)), std::invalid_argument);
-  CHECK_THROWS_AS(km.transform(X2), std::invalid_argument);
-  CHECK_THROWS_AS(km.score(X2), std::invalid_argument);
-  CHECK_THROWS_AS(km.score(X2, Eigen::VectorXd::Ones(60)), std::invalid_argument);
-  CHECK_THROWS_AS(km.score(X, Eigen::VectorXd::Ones(3)), std::invalid_argument);
-  Eigen::MatrixXd bad = X;
-  bad(1, 1) = std::numeric_limits<double>::quiet_NaN();
-  CHECK_THROWS_WITH(km.predict(bad), Catch::Contains("row 1, column 1"));
-  CHECK_THROWS_AS(km.transform(bad), std::invalid_argument);
-}
-
-TEST_CASE("KMeans: a failed fit leaves a fitted model unchanged", "[kmeans][errors]") {
-  const Eigen::MatrixXd X = blobs(400, 3, 3, 4.0, 47);
-  const Eigen::MatrixXd Y = blobs(500, 3, 3, 4.0, 48);  // different data for the failing fits
-  bool throw_in_callback = false;
-  auto o = explicit_options(pick_rows(X, {0, 1, 2}), 1e-4);
-  o.callback = [&](const KMeansIteration& it) {
-    if (throw_in_callback && it.iteration == 2) throw std::runtime_error("stop");
-  };
-  KMeans<> km(o);
-  km.fit(X);
-  const Eigen::MatrixXd centers = km.cluster_centers();
-  const Eigen::VectorXi labels = km.labels();
-  const double inertia = km.inertia();
-  const int n_iter = km.n_iter();
-  const bool converged = km.converged();
-  auto unchanged = [&]() {
-    CHECK(km.is_fitted());
-    CHECK(km.cluster_centers() == centers);
-    CHECK(km.labels() == labels);
-    CHECK(km.inertia() == inertia);
-    CHECK(km.n_iter() == n_iter);
-    CHECK(km.converged() == converged);
-    CHECK(km.n_features() == 3);
-    CHECK(km.predict(X) == labels);
-  };
-  Eigen::MatrixXd bad = Y;
-  bad(10, 2) = std::numeric_limits<double>::quiet_NaN();
-  CHECK_THROWS_AS(km.fit(bad), std::invalid_argument);
-  unchanged();
-  CHECK_THROWS_AS(km.fit(Y.topRows(2)), std::invalid_argument);  // fewer samples than clusters
-  unchanged();
-  CHECK_THROWS_AS(km.fit(Y.leftCols(2)), std::invalid_argument);  // explicit centres are 3 x 3
-  unchanged();
-  CHECK_THROWS_AS(km.fit(Y, Eigen::VectorXd::Ones(3)), std::invalid_argument);
-  unchanged();
-  CHECK_THROWS_AS(km.fit(Y, -Eigen::VectorXd::Ones(500)), std::invalid_argument);
-  unchanged();
-  CHECK_THROWS_AS(km.fit_predict(bad), std::invalid_argument);
-  unchanged();
-  // A throw in the middle of Lloyd (from the callback) does not leave half a model behind.
-  throw_in_callback = true;
-  CHECK_THROWS_WITH(km.fit(Y), "stop");
-  unchanged();
-  throw_in_callback = false;
-  km.fit(Y);
-  CHECK(km.cluster_centers() != centers);  // and a successful fit does replace it
-}
-
-TEST_CASE("KMeans: k-means++ with k = n puts a centre on every point; duplicates give no NaN", "[kmeans]") {
   SECTION("k = n distinct points") {
     const Eigen::MatrixXd X = blobs(25, 2, 3, 5.0, 53);
     for (KMeansInit init : {KMeansInit::kmeans_plus_plus, KMeansInit::random_samples}) {
@@ -1124,6 +576,271 @@ TEST_CASE("KMeans: k-means++ with k = n puts a centre on every point; duplicates
     CHECK(km.inertia() == 0.0);
   }
 }
+
+// =============================================================================================
+// Methods on new data
+
+TEST_CASE(
+    "KMeans: transform gives the distances, predict the nearest centre, score minus the inertia",
+    "[kmeans]") {
+  const Eigen::MatrixXd X = blobs(800, 3, 4, 3.0, 31);
+  const Eigen::VectorXd w = positive_weights(800, 32);
+  KMeans<>::Options o;
+  o.n_clusters = 4;
+  o.n_init = 2;
+  o.seed = 33;
+  KMeans<> km(o);
+  km.fit(X);
+  const Eigen::MatrixXd& C = km.cluster_centers();
+  REQUIRE(C.rows() == 4);
+  REQUIRE(C.cols() == 3);
+  CHECK(km.n_clusters() == 4);
+  CHECK(km.n_features() == 3);
+  CHECK(km.is_fitted());
+
+  const Eigen::MatrixXd D = km.transform(X);
+  REQUIRE(D.rows() == 800);
+  REQUIRE(D.cols() == 4);
+  double max_err = 0, inertia = 0, winertia = 0;
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    for (Eigen::Index j = 0; j < 4; ++j) max_err = std::max(max_err, std::abs(D(i, j) - std::sqrt(sq_dist(X, i, C, j))));
+    const int l = km.labels()(i);
+    CHECK(l == nearest(X, i, C));
+    inertia += sq_dist(X, i, C, l);
+    winertia += w(i) * sq_dist(X, i, C, l);
+  }
+  CHECK(max_err <= 1e-12);
+  CHECK(km.inertia() == Approx(inertia).epsilon(1e-12));
+  CHECK(km.score(X) == Approx(-km.inertia()).epsilon(1e-12));
+  CHECK(km.score(X, w) == Approx(-winertia).epsilon(1e-12));
+  CHECK(km.predict(X) == km.labels());
+  // On new data: predict is the nearest centre, score minus its inertia.
+  const Eigen::MatrixXd Y = blobs(50, 3, 4, 3.0, 34);
+  const Eigen::VectorXi py = km.predict(Y);
+  double yin = 0;
+  for (Eigen::Index i = 0; i < Y.rows(); ++i) {
+    CHECK(py(i) == nearest(Y, i, C));
+    yin += sq_dist(Y, i, C, py(i));
+  }
+  CHECK(km.score(Y) == Approx(-yin).epsilon(1e-12));
+
+  KMeans<> fp(o);
+  const Eigen::VectorXi labels = fp.fit_predict(X);
+  CHECK(labels == fp.labels());
+  CHECK(labels == km.labels());
+  KMeans<> fpw(o);
+  const Eigen::VectorXi wl = fpw.fit_predict(X, w);
+  CHECK(wl == fpw.labels());
+  CHECK(fpw.predict(X) == wl);
+  CHECK(fpw.inertia() == Approx(-fpw.score(X, w)).epsilon(1e-12));
+}
+
+TEST_CASE(
+    "KMeans: predict and score on the training data match fit for every kernel, near-ties included",
+    "[kmeans]") {
+  // Bulk data fix the centres; zero-weight rows placed on the bisector of the two centres (to
+  // within ~1e-15) do not move them (tol = 0), but their labels are decided by rounding, which
+  // differs between the direct and the GEMM kernel. predict() must use the fitted kernel.
+  emcluster::detail::Random rng(5);
+  const Eigen::Index nb = 600, nt = 3000, d = 3;
+  Eigen::MatrixXd X = Eigen::MatrixXd::Zero(nb + nt, d);
+  for (Eigen::Index i = 0; i < nb; ++i) {
+    for (Eigen::Index j = 0; j < d; ++j) X(i, j) = rng.normal() + (i % 2 ? 4.0 : -4.0) + static_cast<double>(j);
+  }
+  Eigen::VectorXd w = Eigen::VectorXd::Ones(nb + nt);
+  w.tail(nt).setZero();
+  auto o = explicit_options(X.topRows(2), 0.0);
+  const Eigen::MatrixXd C = KMeans<>(o).fit(X, w).cluster_centers();
+  const Eigen::RowVectorXd mid = (C.row(0) + C.row(1)) / 2, dir = C.row(1) - C.row(0);
+  for (Eigen::Index i = nb; i < nb + nt; ++i) {
+    Eigen::RowVectorXd p = mid;
+    for (Eigen::Index j = 0; j < d; ++j) p(j) += 3 * rng.normal();
+    p -= (p - mid).dot(dir) / dir.squaredNorm() * dir;
+    X.row(i) = p + dir * (rng.uniform(-1, 1) * 1e-15);
+  }
+  std::vector<Eigen::VectorXi> labels;
+  for (AssignKernel kernel : {AssignKernel::direct, AssignKernel::gemm, AssignKernel::automatic}) {
+    INFO("kernel " << static_cast<int>(kernel));
+    o.kernel = kernel;
+    KMeans<> km(o);
+    km.fit(X, w);
+    REQUIRE(km.cluster_centers() == C);  // the zero-weight rows changed nothing
+    CHECK(km.predict(X) == km.labels());
+    CHECK(km.score(X, w) == -km.inertia());
+    labels.push_back(km.labels());
+  }
+  // The premise: the two kernels do break some of these near-ties differently.
+  CHECK((labels[0].array() != labels[1].array()).count() > 0);
+}
+
+TEST_CASE("KMeans: score with sample weights checks the weights as fit does", "[kmeans][errors]") {
+  const Eigen::MatrixXd X = blobs(60, 3, 2, 3.0, 43);
+  KMeans<>::Options o;
+  o.n_clusters = 2;
+  KMeans<> km(o);
+  km.fit(X);
+  CHECK_THROWS_WITH(km.score(X, Eigen::VectorXd::Ones(3)), Catch::Contains("3 entries"));
+  Eigen::VectorXd w = Eigen::VectorXd::Ones(60);
+  w(5) = -1;
+  CHECK_THROWS_WITH(km.score(X, w), Catch::Contains("sample_weight[5]"));
+  CHECK(km.score(X, Eigen::VectorXd::Ones(60)) == km.score(X));
+}
+
+// =============================================================================================
+// Errors beyond the estimator contract
+
+TEST_CASE("KMeans: bad options throw std::invalid_argument naming the option", "[kmeans][errors]") {
+  const Eigen::MatrixXd X = blobs(50, 3, 2, 3.0, 37);
+  KMeans<>::Options good;
+  good.n_clusters = 3;
+  auto fit_with = [&](const KMeans<>::Options& o) { KMeans<>(o).fit(X); };
+  CHECK_NOTHROW(fit_with(good));
+  auto o = good;
+  o.n_clusters = 0;
+  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("n_clusters"));
+  o.n_clusters = -2;
+  CHECK_THROWS_AS(fit_with(o), std::invalid_argument);
+  o = good;
+  o.n_init = -1;  // 0 is "auto" (the default), negative is invalid
+  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("n_init"));
+  o.n_init = 0;
+  CHECK_NOTHROW(fit_with(o));
+  o = good;
+  o.max_iter = 0;
+  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("max_iter"));
+  o = good;
+  o.tol = -1e-6;
+  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("tol"));
+  o.tol = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_AS(fit_with(o), std::invalid_argument);
+  o.tol = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_AS(fit_with(o), std::invalid_argument);
+  o = good;
+  o.n_local_trials = -1;
+  CHECK_THROWS_AS(fit_with(o), std::invalid_argument);
+  o = good;
+  o.n_clusters = 51;  // more clusters than samples
+  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("50 samples"));
+  o.n_clusters = 50;
+  CHECK_NOTHROW(fit_with(o));
+
+  // Explicit centres: wrong shape either way, non-finite values.
+  o = explicit_options(pick_rows(X, {0, 1, 2}), 1e-4);
+  CHECK_NOTHROW(fit_with(o));
+  o.initial_centers = pick_rows(X, {0, 1});  // 2 x 3 for k = 3
+  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("initial_centers"));
+  o.initial_centers = Eigen::MatrixXd::Zero(3, 2);
+  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("initial_centers"));
+  o.initial_centers = Eigen::MatrixXd();
+  CHECK_THROWS_AS(fit_with(o), std::invalid_argument);
+  o.initial_centers = pick_rows(X, {0, 1, 2});
+  o.initial_centers(2, 1) = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("row 2, column 1"));
+  o.initial_centers(2, 1) = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_WITH(fit_with(o), Catch::Contains("initial_centers") && Catch::Contains("NaN"));
+}
+
+TEST_CASE(
+    "KMeans: a fit stopped by the callback or by initial centres of another width changes nothing",
+    "[kmeans][errors]") {
+  // The estimator contract covers bad data and weights; these failures come from the options.
+  const Eigen::MatrixXd X = blobs(400, 3, 3, 4.0, 47);
+  const Eigen::MatrixXd Y = blobs(500, 3, 3, 4.0, 48);  // different data for the failing fits
+  bool throw_in_callback = false;
+  auto o = explicit_options(pick_rows(X, {0, 1, 2}), 1e-4);
+  o.callback = [&](const KMeansIteration& it) {
+    if (throw_in_callback && it.iteration == 2) throw std::runtime_error("stop");
+  };
+  KMeans<> km(o);
+  km.fit(X);
+  const Eigen::MatrixXd centers = km.cluster_centers();
+  const Eigen::VectorXi labels = km.labels();
+  const double inertia = km.inertia();
+  const int n_iter = km.n_iter();
+  auto unchanged = [&]() {
+    CHECK(km.cluster_centers() == centers);
+    CHECK(km.labels() == labels);
+    CHECK(km.inertia() == inertia);
+    CHECK(km.n_iter() == n_iter);
+    CHECK(km.predict(X) == labels);
+  };
+  const Eigen::MatrixXd narrow = Y.leftCols(2);
+  CHECK_THROWS_WITH(km.fit(narrow), Catch::Contains("initial_centers"));  // they are 3 x 3
+  unchanged();
+  // A throw in the middle of Lloyd (from the callback) does not leave half a model behind.
+  throw_in_callback = true;
+  CHECK_THROWS_WITH(km.fit(Y), "stop");
+  unchanged();
+  throw_in_callback = false;
+  km.fit(Y);
+  CHECK(km.cluster_centers() != centers);  // and a successful fit does replace it
+}
+
+// =============================================================================================
+// Reproducibility and precision
+
+TEST_CASE("KMeans: the same seed gives the same bits, other seeds other local minima", "[kmeans]") {
+  const Eigen::MatrixXd X = blobs(1500, 4, 10, 2.0, 13);  // many local minima
+  KMeans<>::Options o;
+  o.n_clusters = 10;
+  o.n_init = 2;
+  o.seed = 5;
+  KMeans<> a(o), b(o);
+  a.fit(X);
+  b.fit(X);
+  CHECK(a.cluster_centers() == b.cluster_centers());
+  CHECK(a.labels() == b.labels());
+  CHECK(a.inertia() == b.inertia());
+  CHECK(a.n_iter() == b.n_iter());
+  // A refit of the same model gives the same again.
+  const Eigen::MatrixXd first = a.cluster_centers();
+  a.fit(X);
+  CHECK(a.cluster_centers() == first);
+
+  for (KMeansInit init : {KMeansInit::kmeans_plus_plus, KMeansInit::random_samples, KMeansInit::random_box}) {
+    o.init = init;
+    o.n_init = 1;
+    std::set<double> inertias;
+    for (std::uint64_t seed = 0; seed < 6; ++seed) {
+      o.seed = seed;
+      inertias.insert(KMeans<>(o).fit(X).inertia());
+    }
+    INFO("init " << static_cast<int>(init));
+    CHECK(inertias.size() > 1u);
+  }
+}
+
+TEST_CASE("KMeans: float and double instantiations agree", "[kmeans]") {
+  const Eigen::MatrixXd X = blobs(2000, 3, 4, 6.0, 17);
+  const Eigen::MatrixXd init = pick_rows(X, {0, 1, 2, 3});
+  KMeans<> kd(explicit_options(init, 1e-4));
+  kd.fit(X);
+
+  KMeans<float>::Options of;
+  of.n_clusters = 4;
+  of.init = KMeansInit::explicit_centers;
+  of.initial_centers = init.cast<float>();
+  KMeans<float> kf(of);
+  const Eigen::MatrixXf Xf = X.cast<float>();
+  kf.fit(Xf);
+  CHECK((kf.cluster_centers().cast<double>() - kd.cluster_centers()).cwiseAbs().maxCoeff() < 1e-4);
+  CHECK(kf.inertia() == Approx(kd.inertia()).epsilon(1e-5));
+  CHECK((kf.labels().array() != kd.labels().array()).count() <= 2);
+
+  // The default (k-means++, auto restarts) in float: finite, every cluster used.
+  KMeans<float>::Options pf;
+  pf.n_clusters = 4;
+  pf.seed = 3;
+  KMeans<float> kpp(pf);
+  kpp.fit(Xf, Eigen::VectorXf::Ones(Xf.rows()));
+  CHECK(std::isfinite(kpp.inertia()));
+  CHECK(kpp.inertia() < 1.05 * kd.inertia());
+  CHECK(kpp.transform(Xf).rows() == Xf.rows());
+  CHECK(kpp.predict(Xf) == kpp.labels());
+}
+
+// =============================================================================================
+// Recovery of known clusters
 
 TEST_CASE("KMeans: well separated blobs are recovered exactly", "[kmeans][ari]") {
   for (Eigen::Index d : {2, 5}) {

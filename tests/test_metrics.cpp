@@ -1,7 +1,7 @@
 // Tests of emcluster/metrics.hpp: contingency table, pair counts, Rand and adjusted Rand index.
 #include <catch2/catch.hpp>
 
-#include "test_support.hpp"
+#include "support/check.hpp"
 
 #include <emcluster/detail/random.hpp>
 #include <emcluster/metrics.hpp>
@@ -131,7 +131,8 @@ TEST_CASE("adjusted_rand_score: identical partitions score exactly 1, symmetric"
         Approx(ari_reference(a.head(500), shift(b.head(500)))).margin(1e-14));
 }
 
-TEST_CASE("adjusted_rand_score on millions of samples", "[metrics]") {
+TEST_CASE("adjusted_rand_score stays exact on millions of samples, where pair counts overflow",
+          "[metrics]") {
   // n = 3e6: pair counts ~ 9e12 overflow 32 bits and their products ~1e25 overflow 64 bits.
   const Eigen::Index n = 3000000;
   Eigen::VectorXi truth(n), noisy(n), random(n);
@@ -150,7 +151,7 @@ TEST_CASE("adjusted_rand_score on millions of samples", "[metrics]") {
   CHECK(s < 0.9);
 }
 
-TEST_CASE("contingency_table", "[metrics]") {
+TEST_CASE("contingency_table counts every pair of label values, the values sorted", "[metrics]") {
   const auto t = emcluster::contingency_table(vec({0, 0, 1, 1}), vec({7, -1, 7, 7}));
   CHECK(t.values_a == std::vector<int>{0, 1});
   CHECK(t.values_b == std::vector<int>{-1, 7});
@@ -172,7 +173,9 @@ TEST_CASE("contingency_table", "[metrics]") {
   CHECK(tb.counts.sum() == 10);
 }
 
-TEST_CASE("metrics errors", "[metrics]") {
+TEST_CASE(
+    "metrics: labelings of different lengths, empty or not vectors throw std::invalid_argument",
+    "[metrics]") {
   const Eigen::VectorXi a = vec({0, 1, 1}), b = vec({0, 1});
   require_throw_with<std::invalid_argument>([&] { emcluster::adjusted_rand_score(a, b); }, "3 entries");
   require_throw_with<std::invalid_argument>([&] { emcluster::rand_score(a, b); }, "labels_pred has 2");

@@ -1,29 +1,124 @@
-// Tests of MiniBatchKMeans: the update rule against a hand computation, reassignment,
-// streaming, reproducibility and bad input.
+// MiniBatchKMeans, specified: the estimator contract; the running-mean update of one step;
+// reseeding of centres that absorb nothing; fit and streaming against converged Lloyd;
+// reproducibility; option errors.
 #include <catch2/catch.hpp>
 
 #include <emcluster/kmeans.hpp>
 #include <emcluster/minibatch_kmeans.hpp>
 
 #include <cmath>
+#include <limits>
+#include <string>
 #include <vector>
 
-namespace {
+#include "support/contract.hpp"
+#include "support/data.hpp"
+#include "support/reference.hpp"
 
 using emcluster::KMeansInit;
 using emcluster::MiniBatchKMeans;
+using namespace emcluster_test;
 
-// k well separated blobs in d dimensions, blob of row i = i % k.
-Eigen::MatrixXd blobs(Eigen::Index n, Eigen::Index d, Eigen::Index k, std::uint64_t seed) {
-  emcluster::detail::Random rng(seed);
-  Eigen::MatrixXd X(n, d);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    for (Eigen::Index j = 0; j < d; ++j) X(i, j) = rng.normal() + 10.0 * static_cast<double>((i % k) == (j % k));
+// =============================================================================================
+// The estimator contract (support/contract.hpp)
+
+namespace emcluster_test::contract {
+
+template <typename S>
+struct Traits<MiniBatchKMeans<S>> {
+  using E = MiniBatchKMeans<S>;
+  using Scalar = S;
+  static constexpr const char* name = "MiniBatchKMeans";
+  static constexpr bool weighted = true;
+  static constexpr Eigen::Index parallel_rows = 20000;
+
+  static std::vector<Variant<E>> variants() {
+    typename E::Options defaults;
+    defaults.n_clusters = 3;
+    defaults.seed = 9;
+    auto small_batches = defaults;
+    small_batches.init = KMeansInit::random_samples;
+    small_batches.batch_size = 256;
+    small_batches.reassignment_ratio = 0;
+    auto estimate_only = defaults;
+    estimate_only.init = KMeansInit::explicit_centers;
+    estimate_only.initial_centers =
+        (Eigen::MatrixXd(3, 3) << -4, 0, 0, 0, 4, 0, 4, 0, 4).finished().template cast<S>();
+    estimate_only.compute_labels = false;
+    return {{"k-means++, defaults", defaults},
+            {"random samples, batches of 256, no reassignment", small_batches},
+            {"explicit centres, no labels computed", estimate_only}};
   }
-  return X;
+  static Eigen::Index groups(const E& e) { return e.n_clusters(); }
+  static void configuration(const E& e) {
+    (void)e.options();
+    (void)e.n_clusters();
+    (void)e.is_fitted();
+  }
+  static std::vector<Call<E>> fitted_accessors() {
+    return {{"cluster_centers", [](const E& e) { (void)e.cluster_centers(); }},
+            {"labels", [](const E& e) { (void)e.labels(); }},
+            {"inertia", [](const E& e) { (void)e.inertia(); }},
+            {"counts", [](const E& e) { (void)e.counts(); }},
+            {"n_steps", [](const E& e) { (void)e.n_steps(); }},
+            {"n_iter", [](const E& e) { (void)e.n_iter(); }},
+            {"n_features", [](const E& e) { (void)e.n_features(); }}};
+  }
+  static std::vector<DataCall<E>> new_data_methods() {
+    return {{"predict", [](const E& e, const Matrix<S>& X) { (void)e.predict(X); }},
+            {"transform", [](const E& e, const Matrix<S>& X) { (void)e.transform(X); }},
+            {"score", [](const E& e, const Matrix<S>& X) { (void)e.score(X); }}};
+  }
+  static std::vector<FitCall<E>> failing_calls(const Matrix<S>& X) {
+    Matrix<S> bad = X;
+    bad(7, 1) = std::numeric_limits<S>::quiet_NaN();
+    const Matrix<S> narrow = X.leftCols(2);
+    return {{"partial_fit: NaN", {"row 7, column 1", "NaN"}, [bad](E& e) { e.partial_fit(bad); }},
+            {"partial_fit: two sample weights",
+             {"2 entries"},
+             [X](E& e) { e.partial_fit(X, Eigen::VectorXd::Ones(2)); }},
+            {"partial_fit: data of another width",
+             {"2 columns", "fitted on 3"},
+             [narrow](E& e) { e.partial_fit(narrow); },
+             true},
+            {"fit_predict: NaN", {"row 7, column 1"}, [bad](E& e) { e.fit_predict(bad); }}};
+  }
+  static Record state(const E& e) {
+    return Record()
+        .add("cluster_centers", e.cluster_centers())
+        .add("labels", e.labels())
+        .add("inertia", e.inertia())
+        .add("counts", e.counts())
+        .add("n_steps", static_cast<double>(e.n_steps()))
+        .add("n_iter", e.n_iter())
+        .add("n_features", static_cast<double>(e.n_features()));
+  }
+  template <typename D>
+  static Record outputs(const E& e, const Eigen::MatrixBase<D>& X) {
+    return Record()
+        .add("predict", e.predict(X))
+        .add("transform", e.transform(X))
+        .add("score", e.score(X));
+  }
+};
+
+}  // namespace emcluster_test::contract
+
+EMCLUSTER_ESTIMATOR_CONTRACT("[minibatch]", emcluster::MiniBatchKMeans<float>,
+                             emcluster::MiniBatchKMeans<double>)
+
+namespace {
+
+// k well separated blobs in d dimensions (centres 10 apart on the axes), blob of row i = i % k.
+Eigen::MatrixXd separated_blobs(Eigen::Index n, Eigen::Index d, Eigen::Index k,
+                                std::uint64_t seed) {
+  return blobs_at(axis_centres(k, d, 10.0), n, seed);
 }
 
 }  // namespace
+
+// =============================================================================================
+// The update rule
 
 TEST_CASE("MiniBatchKMeans: one partial_fit step follows the running-mean update", "[minibatch]") {
   Eigen::MatrixXd X(6, 2);
@@ -54,8 +149,9 @@ TEST_CASE("MiniBatchKMeans: one partial_fit step follows the running-mean update
   CHECK(mb.n_steps() == 3);
 }
 
-TEST_CASE("MiniBatchKMeans: a centre that absorbs nothing is reseeded on a batch row", "[minibatch]") {
-  const Eigen::MatrixXd X = blobs(400, 2, 2, 5);
+TEST_CASE("MiniBatchKMeans: a centre that absorbs nothing is reseeded on a batch row",
+          "[minibatch]") {
+  const Eigen::MatrixXd X = separated_blobs(400, 2, 2, 5);
   MiniBatchKMeans<>::Options o;
   o.n_clusters = 3;
   o.init = KMeansInit::explicit_centers;
@@ -70,33 +166,40 @@ TEST_CASE("MiniBatchKMeans: a centre that absorbs nothing is reseeded on a batch
   CHECK(mb.counts()(2) > 0);
 }
 
-TEST_CASE("MiniBatchKMeans: fit and streaming partial_fit come close to full K-means", "[minibatch]") {
-  const Eigen::MatrixXd X = blobs(20000, 6, 6, 11);
-  emcluster::KMeans<>::Options ko;
-  ko.n_clusters = 6;
-  ko.seed = 1;
-  emcluster::KMeans<> km(ko);
-  km.fit(X);
+// =============================================================================================
+// Quality and reproducibility
+
+TEST_CASE(
+    "MiniBatchKMeans: fit and streaming partial_fit come within a few percent of converged Lloyd",
+    "[minibatch]") {
+  const Eigen::Index k = 6;
+  const Eigen::MatrixXd X = separated_blobs(20000, 6, k, 11);
+  // Lloyd converged from the blobs' own centres: the optimum for blobs this far apart.
+  const LloydRun lloyd = reference_lloyd(X, Eigen::VectorXd(), axis_centres(k, 6, 10.0), 0.0, 300);
+  REQUIRE(lloyd.converged);
 
   MiniBatchKMeans<>::Options o;
-  o.n_clusters = 6;
+  o.n_clusters = k;
   o.seed = 3;
   MiniBatchKMeans<> mb(o);
   mb.fit(X);
-  CHECK(mb.inertia() < 1.02 * km.inertia());
+  CHECK(mb.inertia() < 1.02 * lloyd.inertia);
   CHECK(mb.labels().size() == X.rows());
   CHECK(mb.inertia() == Approx(-mb.score(X)).epsilon(1e-12));
   CHECK((mb.predict(X).array() == mb.labels().array()).all());
   CHECK(mb.n_steps() >= 1);
 
   MiniBatchKMeans<> stream(o);
-  for (Eigen::Index b = 0; b < X.rows(); b += 1000) stream.partial_fit(X.middleRows(b, 1000));
-  CHECK(-stream.score(X) < 1.05 * km.inertia());
+  for (Eigen::Index b = 0; b < X.rows(); b += 1000) {
+    const Eigen::MatrixXd piece = X.middleRows(b, 1000);
+    stream.partial_fit(piece);
+  }
+  CHECK(-stream.score(X) < 1.05 * lloyd.inertia);
   CHECK(stream.n_steps() == 20);
 }
 
-TEST_CASE("MiniBatchKMeans: the same seed gives the same model, float works too", "[minibatch]") {
-  const Eigen::MatrixXd X = blobs(5000, 3, 4, 2);
+TEST_CASE("MiniBatchKMeans: the same seed gives the same model, in float too", "[minibatch]") {
+  const Eigen::MatrixXd X = separated_blobs(5000, 3, 4, 2);
   MiniBatchKMeans<>::Options o;
   o.n_clusters = 4;
   o.seed = 9;
@@ -117,37 +220,23 @@ TEST_CASE("MiniBatchKMeans: the same seed gives the same model, float works too"
   CHECK(std::isfinite(f.inertia()));
 }
 
-TEST_CASE("MiniBatchKMeans: bad input throws and leaves the model unchanged", "[minibatch]") {
-  const Eigen::MatrixXd X = blobs(300, 2, 3, 1);
+// =============================================================================================
+// Errors beyond the estimator contract
+
+TEST_CASE("MiniBatchKMeans: bad options throw std::invalid_argument", "[minibatch][errors]") {
+  const Eigen::MatrixXd X = separated_blobs(300, 2, 3, 1);
   MiniBatchKMeans<>::Options o;
   o.n_clusters = 3;
-  SECTION("options") {
-    auto bad = o;
-    bad.batch_size = 0;
-    CHECK_THROWS_AS(MiniBatchKMeans<>(bad).fit(X), std::invalid_argument);
-    bad = o;
-    bad.reassignment_ratio = -1;
-    CHECK_THROWS_AS(MiniBatchKMeans<>(bad).fit(X), std::invalid_argument);
-    bad = o;
-    bad.n_clusters = 0;
-    CHECK_THROWS_AS(MiniBatchKMeans<>(bad).partial_fit(X), std::invalid_argument);
-    bad = o;
-    bad.n_clusters = 301;
-    CHECK_THROWS_AS(MiniBatchKMeans<>(bad).fit(X), std::invalid_argument);
-  }
-  SECTION("data and state") {
-    MiniBatchKMeans<> mb(o);
-    CHECK_THROWS_AS(mb.predict(X), emcluster::not_fitted_error);
-    mb.partial_fit(X);
-    const Eigen::MatrixXd centers = mb.cluster_centers();
-    const Eigen::VectorXd counts = mb.counts();
-    Eigen::MatrixXd bad = X;
-    bad(7, 1) = std::nan("");
-    CHECK_THROWS_WITH(mb.partial_fit(bad), Catch::Contains("row 7, column 1"));
-    CHECK_THROWS_AS(mb.partial_fit(Eigen::MatrixXd::Zero(5, 3)), std::invalid_argument);
-    CHECK_THROWS_AS(mb.partial_fit(X, Eigen::VectorXd::Ones(2)), std::invalid_argument);
-    CHECK(mb.cluster_centers() == centers);
-    CHECK(mb.counts() == counts);
-    CHECK(mb.n_steps() == 1);
-  }
+  auto bad = o;
+  bad.batch_size = 0;
+  CHECK_THROWS_WITH(MiniBatchKMeans<>(bad).fit(X), Catch::Contains("batch_size"));
+  bad = o;
+  bad.reassignment_ratio = -1;
+  CHECK_THROWS_WITH(MiniBatchKMeans<>(bad).fit(X), Catch::Contains("reassignment_ratio"));
+  bad = o;
+  bad.n_clusters = 0;
+  CHECK_THROWS_WITH(MiniBatchKMeans<>(bad).partial_fit(X), Catch::Contains("n_clusters"));
+  bad = o;
+  bad.n_clusters = 301;
+  CHECK_THROWS_WITH(MiniBatchKMeans<>(bad).fit(X), Catch::Contains("fewer than"));
 }
