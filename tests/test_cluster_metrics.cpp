@@ -3,7 +3,7 @@
 // (metrics.hpp), against scikit-learn 1.2.1 (tests/make_metrics_fixtures.py).
 #include <catch2/catch.hpp>
 
-#include "test_support.hpp"
+#include "support/check.hpp"
 
 #include <emcluster/datasets.hpp>
 #include <emcluster/detail/information.hpp>

@@ -27,7 +27,7 @@
 #include <omp.h>
 #endif
 
-#include "test_support.hpp"
+#include "support/check.hpp"
 
 namespace {
 
