@@ -17,6 +17,7 @@
 #include <string>
 
 #include "detail/mixture_params.hpp"
+#include "detail/text_table.hpp"
 #include "detail/validation.hpp"
 #include "options.hpp"
 
@@ -52,8 +53,7 @@ enum class KMeansScore {
 /// opts.criterion = emcluster::parse_selection_criterion("icl");
 /// @endcode
 inline SelectionCriterion parse_selection_criterion(const std::string& name) {
-  std::string lower;
-  for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  const std::string lower = detail::ascii_lower(name);
   if (lower == "bic") return SelectionCriterion::bic;
   if (lower == "icl") return SelectionCriterion::icl;
   if (lower == "aic") return SelectionCriterion::aic;
@@ -67,8 +67,7 @@ inline SelectionCriterion parse_selection_criterion(const std::string& name) {
 /// opts.score = emcluster::parse_kmeans_score("davies_bouldin");
 /// @endcode
 inline KMeansScore parse_kmeans_score(const std::string& name) {
-  std::string lower;
-  for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  const std::string lower = detail::ascii_lower(name);
   if (lower == "silhouette") return KMeansScore::silhouette;
   if (lower == "calinski_harabasz") return KMeansScore::calinski_harabasz;
   if (lower == "davies_bouldin") return KMeansScore::davies_bouldin;

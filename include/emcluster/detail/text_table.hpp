@@ -1,6 +1,6 @@
 /// @file detail/text_table.hpp
-/// @brief Numbers and rows as text: fixed-decimal cells ("NA" when not finite), exact CSV
-/// numbers, quoted CSV fields, and rows of cells as aligned columns.
+/// @brief Names, numbers and rows as text: names in lower case, fixed-decimal cells ("NA" when not
+/// finite), exact CSV numbers, quoted CSV fields, and rows of cells as aligned columns.
 #pragma once
 
 #include <algorithm>
@@ -10,6 +10,13 @@
 #include <vector>
 
 namespace emcluster::detail {
+
+/// `text` with the ASCII letters A-Z in lower case (for names read in any case).
+inline std::string ascii_lower(const std::string& text) {
+  std::string lower;
+  for (char c : text) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return lower;
+}
 
 /// A number for a text table: fixed with `decimals` decimals, "NA" when not finite.
 inline std::string fixed(double value, int decimals) {
