@@ -226,9 +226,11 @@ class StandardScaler {
     unfactor_ = unfactor;
     shift_ = options_.with_mean ? mean_y : Eigen::VectorXd::Zero(d);
     divisor_ = options_.with_std ? sd_y : factor;
-    mean_ = mean.template cast<Scalar>();
-    var_ = var.unaryExpr(&to_scalar);  // may exceed float's range: inf, not a cast's UB
-    scale_ = options_.with_std ? Vector(sd.template cast<Scalar>()) : Vector(Vector::Ones(d));
+    // Rounded to Scalar, inf beyond its range (var of float data; any of double data given to
+    // a StandardScaler<float>) rather than a cast's undefined behaviour.
+    mean_ = mean.unaryExpr(&to_scalar);
+    var_ = var.unaryExpr(&to_scalar);
+    scale_ = options_.with_std ? Vector(sd.unaryExpr(&to_scalar)) : Vector(Vector::Ones(d));
     n_samples_ = n;
     fitted_ = true;
   }
