@@ -38,6 +38,18 @@ namespace emcluster {
 /// scikit-learn test: var <= n eps var + (n |mean| eps)^2), keeps scale 1, so it is only
 /// centred.
 ///
+/// Numeric range: every finite input. Each column's exponent (that of its largest |x|) is
+/// taken out by an exact power-of-two rescaling before the two passes and put back after, so
+/// nothing overflows or underflows on the way: mean() and scale() are correct to a few ulps
+/// for data anywhere from the smallest normal to the largest finite number (a column
+/// multiplied by a power of two gives the same bits, scaled), the constant-feature test does
+/// not depend on the magnitude, and transform() / inverse_transform() compute in the scaled
+/// units. var() is the true variance rounded to Scalar: inf where it exceeds the type's range
+/// (a double column of spread above ~1.3e154, a float one above ~1.8e19), 0 or subnormal
+/// where it is below it; scale() is computed from the scaled standard deviation, so it is
+/// right even then (and itself overflows to inf only for a float column whose standard
+/// deviation exceeds FLT_MAX, which float data cannot have).
+///
 /// @tparam Scalar `float` or `double`: the scalar type of the transformed data and of the
 ///         accessors' vectors.
 ///
@@ -92,7 +104,10 @@ class StandardScaler {
   template <typename Derived>
   Matrix transform(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("StandardScaler::transform", X);
-    return ((X.template cast<double>().rowwise() - shift_.transpose()).array().rowwise() /
+    return (((X.template cast<double>().array().rowwise() * factor_.transpose().array())
+                 .rowwise() -
+             shift_.transpose().array())
+                .rowwise() /
             divisor_.transpose().array())
         .matrix()
         .template cast<Scalar>();
@@ -108,10 +123,12 @@ class StandardScaler {
   template <typename Derived>
   Matrix inverse_transform(const Eigen::MatrixBase<Derived>& Z) const {
     check_new_data("StandardScaler::inverse_transform", Z);
-    return ((Z.template cast<double>().array().rowwise() * divisor_.transpose().array())
-                .matrix()
-                .rowwise() +
-            shift_.transpose())
+    return (((Z.template cast<double>().array().rowwise() * divisor_.transpose().array())
+                 .rowwise() +
+             shift_.transpose().array())
+                .rowwise() *
+            unfactor_.transpose().array())
+        .matrix()
         .template cast<Scalar>();
   }
 
@@ -126,7 +143,8 @@ class StandardScaler {
     detail::check_fitted("StandardScaler::scale", fitted_);
     return scale_;
   }
-  /// Per-feature population variance of the training data (divisor n).
+  /// Per-feature population variance of the training data (divisor n), rounded to Scalar: inf
+/// where the true variance exceeds the type's largest value (scale() is still finite then).
   const Vector& var() const {
     detail::check_fitted("StandardScaler::var", fitted_);
     return var_;
@@ -154,36 +172,75 @@ class StandardScaler {
     detail::check_data(where, "X", X);
   }
 
+  // v rounded to Scalar, +-inf beyond its range.
+  static Scalar to_scalar(double v) {
+    const double top = static_cast<double>(std::numeric_limits<Scalar>::max());
+    const Scalar inf = std::numeric_limits<Scalar>::infinity();
+    if (std::abs(v) > top) return v > 0 ? inf : -inf;
+    return static_cast<Scalar>(v);
+  }
+
   template <typename Plain>
   void fit_impl(const Plain& X) {
     const Eigen::Index n = X.rows();
     const Eigen::Index d = X.cols();
     const double dn = static_cast<double>(n);
-    // Pass 1: the mean. Pass 2: the deviations' squares and their sum (zero but for rounding),
-    // combined by the corrected two-pass formula var = (sum (x-m)^2 - (sum (x-m))^2 / n) / n.
-    const Eigen::VectorXd mean = detail::column_means(X);
-    const detail::ColumnSums dev = detail::column_sums(X, mean, true);
-    Eigen::VectorXd var(d), sd(d);
+    // Pass 0: each column's exponent e (its largest |x| is 2^e up to a factor in [1, 2)),
+    // taken out by the exact factor 2^-e so that nothing below overflows or underflows
+    // (clamped so that 2^-e and 2^e are both normal numbers).
+    const Eigen::VectorXd max_abs = detail::column_max_abs(X);
+    Eigen::VectorXi exponent(d);
+    Eigen::VectorXd factor(d), unfactor(d);
+    for (Eigen::Index j = 0; j < d; ++j) {
+      const int e = max_abs(j) > 0 ? std::ilogb(max_abs(j)) : 0;
+      exponent(j) = std::clamp(e, std::numeric_limits<double>::min_exponent - 1,
+                               std::numeric_limits<double>::max_exponent - 2);
+      factor(j) = std::ldexp(1.0, -exponent(j));
+      unfactor(j) = std::ldexp(1.0, exponent(j));
+    }
+    // On y = x 2^-e, pass 1: the mean. Pass 2: the deviations' squares and their sum (zero but
+    // for rounding), combined by the corrected two-pass formula
+    // var = (sum (y-m)^2 - (sum (y-m))^2 / n) / n. Power-of-two scaling commutes with every
+    // rounding (barring subnormals), so ordinary data give the same bits as without it.
+    const Eigen::VectorXd mean_y = detail::column_means(X, factor);
+    const detail::ColumnSums dev = detail::column_sums(X, mean_y, factor, true);
+    Eigen::VectorXd mean(d), var(d), sd(d), sd_y(d);
     const double eps = std::numeric_limits<double>::epsilon();
     for (Eigen::Index j = 0; j < d; ++j) {
-      var(j) = std::max(0.0, (dev.sum_sq(j) - dev.sum(j) * dev.sum(j) / dn) / dn);
-      // scikit-learn's _is_constant_feature: the variance is within the two-pass error bound.
-      const double bound = dn * eps * var(j) + (dn * mean(j) * eps) * (dn * mean(j) * eps);
-      sd(j) = (var(j) <= bound) ? 1.0 : std::sqrt(var(j));
+      const double var_y = std::max(0.0, (dev.sum_sq(j) - dev.sum(j) * dev.sum(j) / dn) / dn);
+      // scikit-learn's _is_constant_feature (the variance is within the two-pass error bound),
+      // on the scaled values: a column is constant when its scaled spread is, whatever its
+      // magnitude.
+      const double bound = dn * eps * var_y + (dn * mean_y(j) * eps) * (dn * mean_y(j) * eps);
+      const bool constant = var_y <= bound;
+      // Back to the user's units, each rounded once: the mean cannot overflow (|mean| <= max
+      // |x|); the variance overflows to inf (underflows towards 0) exactly when the true one
+      // is beyond double's range, while the standard deviation is taken from the scaled one.
+      mean(j) = std::ldexp(mean_y(j), exponent(j));
+      var(j) = std::ldexp(var_y, 2 * exponent(j));
+      sd_y(j) = constant ? factor(j) : std::sqrt(var_y);
+      sd(j) = constant ? 1.0 : std::ldexp(sd_y(j), exponent(j));
     }
     // Commit only now: a fit that threw above left the previous state untouched.
-    shift_ = options_.with_mean ? mean : Eigen::VectorXd::Zero(d);
-    divisor_ = options_.with_std ? sd : Eigen::VectorXd::Ones(d);
-    mean_ = mean.template cast<Scalar>();
-    var_ = var.template cast<Scalar>();
-    scale_ = divisor_.template cast<Scalar>();
+    factor_ = factor;
+    unfactor_ = unfactor;
+    shift_ = options_.with_mean ? mean_y : Eigen::VectorXd::Zero(d);
+    divisor_ = options_.with_std ? sd_y : factor;
+    // Rounded to Scalar, inf beyond its range (var of float data; any of double data given to
+    // a StandardScaler<float>) rather than a cast's undefined behaviour.
+    mean_ = mean.unaryExpr(&to_scalar);
+    var_ = var.unaryExpr(&to_scalar);
+    scale_ = options_.with_std ? Vector(sd.unaryExpr(&to_scalar)) : Vector(Vector::Ones(d));
     n_samples_ = n;
     fitted_ = true;
   }
 
   Options options_;
-  Vector mean_, scale_, var_;        // what the accessors return
-  Eigen::VectorXd shift_, divisor_;  // what transform uses, in double
+  Vector mean_, scale_, var_;  // what the accessors return
+  // What transform uses, in double and per column: factor_ = 2^-e and unfactor_ = 2^e take the
+  // column's exponent out and put it back; shift_ and divisor_ are the mean and the standard
+  // deviation (or 1) in those scaled units, so z = (x factor_ - shift_) / divisor_.
+  Eigen::VectorXd factor_, unfactor_, shift_, divisor_;
   Eigen::Index n_samples_ = 0;
   bool fitted_ = false;
 };

@@ -51,13 +51,35 @@ struct ColumnSums {
   Eigen::VectorXd sum_sq;  ///< d: sum of (x - center)^2 (zeros unless asked for)
 };
 
-/// Per-column sums of (x - center) and (x - center)^2 (second only when `squares`), from
+/// Per-column largest |x| (d entries, in double), by chunks: the exponents StandardScaler
+/// takes out of each column before its two passes. X should be evaluated (direct access).
+template <typename Plain>
+Eigen::VectorXd column_max_abs(const Plain& X) {
+  const Eigen::Index d = X.cols();
+  const auto chunks = make_chunks(X.rows(), static_cast<std::size_t>(d) * sizeof(double));
+  std::vector<Eigen::VectorXd> partial(chunks.size());
+  for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
+    partial[c] = X.middleRows(chunk.begin, chunk.size())
+                     .template cast<double>()
+                     .cwiseAbs()
+                     .colwise()
+                     .maxCoeff()
+                     .transpose();
+  });
+  Eigen::VectorXd total = Eigen::VectorXd::Zero(d);
+  for (const auto& p : partial) total = total.cwiseMax(p);  // max: exact, any order
+  return total;
+}
+
+/// Per-column sums of (f x - center) and (f x - center)^2 (second only when `squares`), with
+/// f = factor(j) per column (a power of two that takes the column's exponent out: exact), from
 /// double block copies so that the order of additions (row order within a chunk, chunks in
 /// order) does not depend on X's storage order or the thread count. X should be evaluated
 /// (direct access): a lazy expression would be evaluated once per block. StandardScaler's
 /// two passes.
 template <typename Plain>
-ColumnSums column_sums(const Plain& X, const Eigen::VectorXd& center, bool squares) {
+ColumnSums column_sums(const Plain& X, const Eigen::VectorXd& center,
+                       const Eigen::VectorXd& factor, bool squares) {
   const Eigen::Index d = X.cols();
   const auto chunks = make_chunks(X.rows(), 2 * static_cast<std::size_t>(d) * sizeof(double));
   std::vector<ColumnSums> partial(chunks.size());
@@ -67,10 +89,10 @@ ColumnSums column_sums(const Plain& X, const Eigen::VectorXd& center, bool squar
     for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
       block = X.middleRows(begin, end - begin).template cast<double>();
       for (Eigen::Index j = 0; j < d; ++j) {
-        const double m = center(j);
+        const double m = center(j), f = factor(j);
         double s = acc.sum(j), q = acc.sum_sq(j);
         for (Eigen::Index i = 0; i < block.rows(); ++i) {
-          const double v = block(i, j) - m;
+          const double v = block(i, j) * f - m;
           s += v;
           if (squares) q += v * v;
         }
@@ -90,10 +112,12 @@ ColumnSums column_sums(const Plain& X, const Eigen::VectorXd& center, bool squar
   return total;
 }
 
-/// Mean of every column of X (d entries): column_sums about zero, divided by n.
+/// Mean of every column of f X (d entries, f = factor per column): column_sums about zero,
+/// divided by n.
 template <typename Plain>
-Eigen::VectorXd column_means(const Plain& X) {
-  return column_sums(X, Eigen::VectorXd::Zero(X.cols()), false).sum / static_cast<double>(X.rows());
+Eigen::VectorXd column_means(const Plain& X, const Eigen::VectorXd& factor) {
+  return column_sums(X, Eigen::VectorXd::Zero(X.cols()), factor, false).sum /
+         static_cast<double>(X.rows());
 }
 
 /// Weighted mean of the rows of X (weights w, nullptr = 1; positive total), in double: per

@@ -108,9 +108,9 @@ MixtureParams init_from_data(const Options& o, const Eigen::MatrixBase<Derived>&
       } else {
         km.fit(X);
       }
-      centres = km.cluster_centers().template cast<double>();
-      labels = km.labels();
-      break;
+      // km's own labels, not a copy: an n-int copy would be the fit's peak memory.
+      return params_from_labels(X, w, type, km.cluster_centers().template cast<double>(),
+                                km.labels(), o.reg_covar, where);
     }
     case GaussianMixtureInit::kmeans_plus_plus:
       centres = kmeans_plus_plus(X, w, k, 0, rng);
