@@ -82,12 +82,42 @@ namespace emcluster {
 /// Eigen::MatrixXd proba = gmm.predict_proba(X);       // n x (3 + 1): the last column is noise
 /// @endcode
 ///
+/// **Numeric range.** When the data's range (the largest max - min over the columns) is
+/// beyond 2^+-256 (double) or 2^+-32 (float), the model is fitted on X * 2^-e with e the
+/// range's binary exponent: an exact power-of-two rescaling applied block by block as an
+/// Eigen expression (no copy), K-means start included; the parameters are converted back, and
+/// predict/score on new data rescale them the same way. So the same data times 2^s give the
+/// same labels, means times 2^s, covariances times 2^2s, precision factors times 2^-s and
+/// log-likelihoods shifted by -d s ln 2, for any s that keeps the data normal numbers; data
+/// of ordinary range take the unscaled path (the only extra cost is one pass computing the
+/// column minima and maxima). `reg_covar` is in the data's units (as scikit-learn): a
+/// rescaled fit adds reg_covar * 2^-2e, which may underflow to 0 for e beyond about +-500
+/// (where reg_covar is below the resolution of any covariance the data can have, except a
+/// collapsed component's, which then fails as not positive definite). An accessor whose
+/// result is beyond the range of Scalar (float covariances of data around 1e20 or more, double
+/// covariances of data beyond about 1e154) throws emcluster::numerical_error saying so and
+/// suggesting double or standardising; everything representable is returned correctly.
+///
+/// **Far points.** A point so far from every component that its log-density is below the range
+/// of double under each of them (the squared Mahalanobis distance overflows; e.g. a point at
+/// 1e200 for a mixture of unit-scale data), and outside the noise box, has its true
+/// log-density's representation, minus infinity, in score_samples; score() is then minus
+/// infinity and bic()/aic() plus infinity. predict, predict_proba and uncertainty assign it
+/// with probability 1 to the component with the smallest squared Mahalanobis distance,
+/// computed in a power-of-two scaled form that cannot overflow (ties to the lowest index), so
+/// they never throw on valid data and always agree (predict = the argmax of predict_proba,
+/// uncertainty 0). A per-sample log-density that is finite in double but below the lowest
+/// float is -inf in GaussianMixture<float>::score_samples (IEEE rounding), while score, bic
+/// and aic, in double, stay finite. fit() throws numerical_error naming the row if a training
+/// sample is that far from every component (its log-likelihood cannot be computed).
+///
 /// Errors: std::invalid_argument for bad options or data (non-finite values with their row
 /// and column, fewer samples than components, wrong sizes, negative weights, initial
 /// precisions that are not positive definite), emcluster::not_fitted_error before fit,
 /// emcluster::numerical_error when a covariance is not positive definite even after
-/// `reg_covar` (the message names the component and suggests a larger `reg_covar`). A fit
-/// that throws leaves the previously fitted model unchanged.
+/// `reg_covar` (the message names the component and suggests a larger `reg_covar`), for a
+/// far training sample, and for parameters beyond Scalar's range (above). A fit that throws
+/// leaves the previously fitted model unchanged.
 template <typename Scalar = double>
 class GaussianMixture {
   static_assert(std::is_same<Scalar, float>::value || std::is_same<Scalar, double>::value,
@@ -106,7 +136,8 @@ class GaussianMixture {
     CovarianceType covariance_type = CovarianceType::full;
     /// Stop when the lower bound changes by less than this (>= 0; 0 = run max_iter iterations).
     double tol = 1e-3;
-    double reg_covar = 1e-6;  ///< added to the diagonal of every covariance (>= 0)
+    /// Added to the diagonal of every covariance (>= 0), in the data's units (class notes).
+    double reg_covar = 1e-6;
     int max_iter = 100;       ///< EM iterations per restart at most (>= 1)
     /// Restarts; the highest lower bound wins (>= 1; ignored by a warm start).
     int n_init = 1;
