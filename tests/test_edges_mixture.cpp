@@ -41,7 +41,7 @@ using Mat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
 
 template <typename Scalar>
 Mat<Scalar> scaled(const Eigen::MatrixXd& X, int s) {
-  return X.unaryExpr([s](double v) { return std::ldexp(v, s); }).cast<Scalar>();
+  return X.unaryExpr([s](double v) { return std::ldexp(v, s); }).template cast<Scalar>();
 }
 
 /// |a 2^-p - b| <= tol |b| entry by entry (a at scale p, b at scale 0), in double.
