@@ -3,6 +3,7 @@
 // throw; points far from every component follow one policy in every method.
 #include <catch2/catch.hpp>
 
+#include <Eigen/LU>
 #include <emcluster/detail/random.hpp>
 #include <emcluster/gaussian_mixture.hpp>
 
