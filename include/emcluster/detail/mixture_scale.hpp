@@ -48,7 +48,7 @@ int data_exponent(const Eigen::MatrixBase<Derived>& X) {
   constexpr int max_exp = std::numeric_limits<Scalar>::max_exponent;
   constexpr int min_exp = std::numeric_limits<Scalar>::min_exponent;
   int e = std::clamp(range_exponent, 2 - max_exp, 1 - min_exp);  // 2^-e normal in Scalar
-  e = std::max(e, std::ilogb(magnitude) - (max_exp - 3));       // largest |x| 2^-e finite
+  e = std::max(e, std::ilogb(magnitude) - (max_exp - 3));        // largest |x| 2^-e finite
   return e;
 }
 
