@@ -20,6 +20,7 @@
 #include "detail/mixture_mstep.hpp"
 #include "detail/mixture_options.hpp"
 #include "detail/mixture_params.hpp"
+#include "detail/mixture_scale.hpp"
 #include "detail/mixture_stats.hpp"
 #include "detail/parallel.hpp"
 #include "detail/random.hpp"
@@ -81,12 +82,42 @@ namespace emcluster {
 /// Eigen::MatrixXd proba = gmm.predict_proba(X);       // n x (3 + 1): the last column is noise
 /// @endcode
 ///
+/// **Numeric range.** When the data's range (the largest max - min over the columns) is
+/// beyond 2^+-256 (double) or 2^+-32 (float), the model is fitted on X * 2^-e with e the
+/// range's binary exponent: an exact power-of-two rescaling applied block by block as an
+/// Eigen expression (no copy), K-means start included; the parameters are converted back, and
+/// predict/score on new data rescale them the same way. So the same data times 2^s give the
+/// same labels, means times 2^s, covariances times 2^2s, precision factors times 2^-s and
+/// log-likelihoods shifted by -d s ln 2, for any s that keeps the data normal numbers; data
+/// of ordinary range take the unscaled path (the only extra cost is one pass computing the
+/// column minima and maxima). `reg_covar` is in the data's units (as scikit-learn): a
+/// rescaled fit adds reg_covar * 2^-2e, which may underflow to 0 for e beyond about +-500
+/// (where reg_covar is below the resolution of any covariance the data can have, except a
+/// collapsed component's, which then fails as not positive definite). An accessor whose
+/// result is beyond the range of Scalar (float covariances of data around 1e20 or more, double
+/// covariances of data beyond about 1e154) throws emcluster::numerical_error saying so and
+/// suggesting double or standardising; everything representable is returned correctly.
+///
+/// **Far points.** A point so far from every component that its log-density is below the range
+/// of double under each of them (the squared Mahalanobis distance overflows; e.g. a point at
+/// 1e200 for a mixture of unit-scale data), and outside the noise box, has its true
+/// log-density's representation, minus infinity, in score_samples; score() is then minus
+/// infinity and bic()/aic() plus infinity. predict, predict_proba and uncertainty assign it
+/// with probability 1 to the component with the smallest squared Mahalanobis distance,
+/// computed in a power-of-two scaled form that cannot overflow (ties to the lowest index), so
+/// they never throw on valid data and always agree (predict = the argmax of predict_proba,
+/// uncertainty 0). A per-sample log-density that is finite in double but below the lowest
+/// float is -inf in GaussianMixture<float>::score_samples (IEEE rounding), while score, bic
+/// and aic, in double, stay finite. fit() throws numerical_error naming the row if a training
+/// sample is that far from every component (its log-likelihood cannot be computed).
+///
 /// Errors: std::invalid_argument for bad options or data (non-finite values with their row
 /// and column, fewer samples than components, wrong sizes, negative weights, initial
 /// precisions that are not positive definite), emcluster::not_fitted_error before fit,
 /// emcluster::numerical_error when a covariance is not positive definite even after
-/// `reg_covar` (the message names the component and suggests a larger `reg_covar`). A fit
-/// that throws leaves the previously fitted model unchanged.
+/// `reg_covar` (the message names the component and suggests a larger `reg_covar`), for a
+/// far training sample, and for parameters beyond Scalar's range (above). A fit that throws
+/// leaves the previously fitted model unchanged.
 template <typename Scalar = double>
 class GaussianMixture {
   static_assert(std::is_same<Scalar, float>::value || std::is_same<Scalar, double>::value,
@@ -105,7 +136,8 @@ class GaussianMixture {
     CovarianceType covariance_type = CovarianceType::full;
     /// Stop when the lower bound changes by less than this (>= 0; 0 = run max_iter iterations).
     double tol = 1e-3;
-    double reg_covar = 1e-6;  ///< added to the diagonal of every covariance (>= 0)
+    /// Added to the diagonal of every covariance (>= 0), in the data's units (class notes).
+    double reg_covar = 1e-6;
     int max_iter = 100;       ///< EM iterations per restart at most (>= 1)
     /// Restarts; the highest lower bound wins (>= 1; ignored by a warm start).
     int n_init = 1;
@@ -169,7 +201,9 @@ class GaussianMixture {
   template <typename Derived>
   Eigen::VectorXi predict(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("GaussianMixture::predict", X);
-    return detail::most_probable_components(X, density_);
+    return in_fit_units(X, [&](const auto& Xs) {
+      return detail::most_probable_components(Xs, density_);
+    });
   }
 
   /// Posterior probability of every component for every row of X: n x k, plus a last
@@ -180,10 +214,13 @@ class GaussianMixture {
     const char* where = "GaussianMixture::predict_proba";
     check_new_data(where, X);
     Matrix out(X.rows(), density_.columns());
-    detail::for_each_posterior_block(X, density_, where,
-                                     [&](Eigen::Index begin, const Eigen::MatrixXd& resp) {
-                                       out.middleRows(begin, resp.rows()) = resp.cast<Scalar>();
-                                     });
+    in_fit_units(X, [&](const auto& Xs) {
+      detail::for_each_posterior_block(Xs, density_, where,
+                                       [&](Eigen::Index begin, const Eigen::MatrixXd& resp) {
+                                         out.middleRows(begin, resp.rows()) = resp.cast<Scalar>();
+                                       });
+      return 0;
+    });
     return out;
   }
 
@@ -204,12 +241,15 @@ class GaussianMixture {
     const char* where = "GaussianMixture::uncertainty";
     check_new_data(where, X);
     Vector out(X.rows());
-    detail::for_each_posterior_block(
-        X, density_, where, [&](Eigen::Index begin, const Eigen::MatrixXd& resp) {
-          for (Eigen::Index i = 0; i < resp.rows(); ++i) {
-            out(begin + i) = static_cast<Scalar>(1.0 - resp.row(i).maxCoeff());
-          }
-        });
+    in_fit_units(X, [&](const auto& Xs) {
+      detail::for_each_posterior_block(
+          Xs, density_, where, [&](Eigen::Index begin, const Eigen::MatrixXd& resp) {
+            for (Eigen::Index i = 0; i < resp.rows(); ++i) {
+              out(begin + i) = static_cast<Scalar>(1.0 - resp.row(i).maxCoeff());
+            }
+          });
+      return 0;
+    });
     return out;
   }
 
@@ -219,11 +259,20 @@ class GaussianMixture {
   Vector score_samples(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("GaussianMixture::score_samples", X);
     Vector out(X.rows());
-    detail::for_each_log_prob_block(
-        X, density_, detail::make_chunks(X.rows(), 0),
-        [&](std::size_t, Eigen::Index begin, Eigen::MatrixXd& lp, detail::EmWorkspace&) {
-          out.segment(begin, lp.rows()) = detail::row_log_sum_exp(lp).template cast<Scalar>();
-        });
+    const double shift = log_density_shift();
+    in_fit_units(X, [&](const auto& Xs) {
+      detail::for_each_log_prob_block(
+          Xs, density_, detail::make_chunks(X.rows(), 0),
+          [&](std::size_t, Eigen::Index begin, Eigen::MatrixXd& lp, detail::EmWorkspace&) {
+            if (shift == 0) {
+              out.segment(begin, lp.rows()) = detail::row_log_sum_exp(lp).template cast<Scalar>();
+            } else {
+              out.segment(begin, lp.rows()) =
+                  (detail::row_log_sum_exp(lp).array() - shift).template cast<Scalar>();
+            }
+          });
+      return 0;
+    });
     return out;
   }
 
@@ -231,14 +280,14 @@ class GaussianMixture {
   template <typename Derived>
   double score(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("GaussianMixture::score", X);
-    return detail::total_log_likelihood(X, density_) / static_cast<double>(X.rows());
+    return total_log_likelihood(X) / static_cast<double>(X.rows());
   }
 
   /// Bayesian information criterion on X: -2 log L + n_parameters() log n (lower is better).
   template <typename Derived>
   double bic(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("GaussianMixture::bic", X);
-    return -2.0 * detail::total_log_likelihood(X, density_) +
+    return -2.0 * total_log_likelihood(X) +
            static_cast<double>(n_parameters()) * std::log(static_cast<double>(X.rows()));
   }
 
@@ -246,7 +295,7 @@ class GaussianMixture {
   template <typename Derived>
   double aic(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("GaussianMixture::aic", X);
-    return -2.0 * detail::total_log_likelihood(X, density_) +
+    return -2.0 * total_log_likelihood(X) +
            2.0 * static_cast<double>(n_parameters());
   }
 
@@ -257,7 +306,9 @@ class GaussianMixture {
     if (n < 1) detail::fail("GaussianMixture::sample", "n = ", n, " must be at least 1");
     detail::Random rng(seed);
     auto drawn = detail::draw_samples(params_, box_, n, rng);
-    return {drawn.first.template cast<Scalar>(), std::move(drawn.second)};
+    return {detail::to_scalar_checked<Scalar>(detail::ldexp_matrix(drawn.first, exponent_),
+                                              "GaussianMixture::sample", "a drawn point"),
+            std::move(drawn.second)};
   }
 
   /// Free parameters counted as scikit-learn does (k - 1 weights, k d means, the covariance
@@ -286,26 +337,33 @@ class GaussianMixture {
   /// Covariance of one component as a full d x d matrix, whatever the covariance type
   /// (reg_covar included; the shared matrix for `tied`).
   Matrix covariance(Eigen::Index component) const {
-    check_component("GaussianMixture::covariance", component);
-    return detail::expand_block(params_, params_.covariances, component).template cast<Scalar>();
+    const char* where = "GaussianMixture::covariance";
+    check_component(where, component);
+    return detail::to_scalar_checked<Scalar>(
+        detail::ldexp_matrix(detail::expand_block(params_, params_.covariances, component),
+                             2 * exponent_),
+        where, "the covariance");
   }
   /// Precision Cholesky factor P of one component as a d x d matrix with P P^T =
   /// covariance(component)^-1: upper triangular for `full`/`tied` (scikit-learn's
   /// precisions_cholesky_), diagonal for `diagonal`/`spherical`.
   Matrix precisions_cholesky(Eigen::Index component) const {
-    check_component("GaussianMixture::precisions_cholesky", component);
-    return detail::expand_block(params_, params_.precisions_cholesky, component)
-        .template cast<Scalar>();
+    const char* where = "GaussianMixture::precisions_cholesky";
+    check_component(where, component);
+    return detail::to_scalar_checked<Scalar>(
+        detail::ldexp_matrix(detail::expand_block(params_, params_.precisions_cholesky, component),
+                             -exponent_),
+        where, "the precision Cholesky factor");
   }
   /// Lower corners of the noise component's box (empty without a noise component).
   const Eigen::VectorXd& noise_low() const {
     detail::check_fitted("GaussianMixture::noise_low", fitted_);
-    return box_.low;
+    return noise_low_;
   }
   /// Upper corners of the noise component's box (empty without a noise component).
   const Eigen::VectorXd& noise_high() const {
     detail::check_fitted("GaussianMixture::noise_high", fitted_);
-    return box_.high;
+    return noise_high_;
   }
   /// Whether the winning restart stopped on `tol` (rather than on max_iter).
   bool converged() const {
@@ -346,6 +404,28 @@ class GaussianMixture {
     bool converged = false;
   };
 
+  /// f(X), or f(X * 2^-exponent_) (an expression, evaluated block by block) when the model
+  /// was fitted on rescaled data.
+  template <typename Derived, typename F>
+  auto in_fit_units(const Eigen::MatrixBase<Derived>& X, F&& f) const {
+    if (exponent_ == 0) return f(X);
+    return f(X.derived() * detail::pow2<Scalar>(-exponent_));
+  }
+
+  /// d e log 2: a log-density in the fit's units minus this is the one in the data's units.
+  double log_density_shift() const {
+    return exponent_ == 0 ? 0.0
+                          : static_cast<double>(params_.d()) * static_cast<double>(exponent_) *
+                                0.69314718055994530942;
+  }
+
+  template <typename Derived>
+  double total_log_likelihood(const Eigen::MatrixBase<Derived>& X) const {
+    const double total = in_fit_units(
+        X, [&](const auto& Xs) { return detail::total_log_likelihood(Xs, density_); });
+    return total - static_cast<double>(X.rows()) * log_density_shift();
+  }
+
   void check_component(const char* where, Eigen::Index component) const {
     detail::check_fitted(where, fitted_);
     if (component < 0 || component >= n_components()) {
@@ -362,12 +442,14 @@ class GaussianMixture {
     detail::check_columns(where, X, params_.d());
   }
 
-  /// EM iterations from `params` until |change| < tol or max_iter.
+  /// EM iterations from `params` until |change| < tol or max_iter, on X in the fit's units
+  /// (the data times 2^-e; `o` holds reg_covar in those units; the lower bounds passed in and
+  /// out are in them too, `shift` = d e log 2 converts them for the callback).
   template <typename Derived>
-  Run em(const Eigen::MatrixBase<Derived>& X, const double* w, detail::MixtureParams params,
-         const detail::NoiseBox& box, double lower_bound, int restart) const {
+  Run em(const Eigen::MatrixBase<Derived>& X, const double* w, const Options& o,
+         detail::MixtureParams params, const detail::NoiseBox& box, double lower_bound,
+         int restart, double shift) const {
     const char* where = "GaussianMixture::fit";
-    const auto& o = options_;
     Run run;
     for (int it = 1; it <= o.max_iter; ++it) {
       const double previous = lower_bound;
@@ -379,9 +461,9 @@ class GaussianMixture {
       if (bad >= 0) detail::fail_zero_density(where, bad);
       lower_bound = stats.log_likelihood() / stats.weight();
       if (!std::isfinite(lower_bound)) {
-        throw numerical_error(
-            detail::message(where, ": the log-likelihood is not finite in iteration ", it,
-                            "; standardise the features or increase reg_covar"));
+        throw numerical_error(detail::message(
+            where, ": the log-likelihood is not finite in iteration ", it,
+            " (a sum over the samples left the range of double: check the sample weights)"));
       }
       // M-step: new parameters from the combined statistics (throws if a covariance fails).
       params =
@@ -389,7 +471,9 @@ class GaussianMixture {
       const double change = lower_bound - previous;
       run.n_iter = it;
       run.lower_bound = lower_bound;
-      if (o.callback) o.callback(GaussianMixtureIteration{restart, it, lower_bound, change});
+      if (o.callback) {
+        o.callback(GaussianMixtureIteration{restart, it, lower_bound - shift, change});
+      }
       if (std::abs(change) < o.tol) {
         run.converged = true;
         break;
@@ -397,6 +481,24 @@ class GaussianMixture {
     }
     run.params = std::move(params);
     return run;
+  }
+
+  /// The options with every quantity in data units (reg_covar, initial means and precisions,
+  /// the noise box) expressed for the data times 2^-e.
+  Options options_in_fit_units(int e) const {
+    Options o = options_;
+    if (e == 0) return o;
+    o.reg_covar = std::ldexp(options_.reg_covar, -2 * e);
+    if (o.initial_means.size() != 0) {
+      o.initial_means = detail::ldexp_matrix(options_.initial_means.template cast<double>(), -e)
+                            .template cast<Scalar>();
+    }
+    for (auto& p : o.initial_precisions) {
+      p = detail::ldexp_matrix(p.template cast<double>(), 2 * e).template cast<Scalar>();
+    }
+    if (o.noise_low.size() != 0) o.noise_low = detail::ldexp_matrix(options_.noise_low, -e);
+    if (o.noise_high.size() != 0) o.noise_high = detail::ldexp_matrix(options_.noise_high, -e);
+    return o;
   }
 
   template <typename Derived>
@@ -408,32 +510,55 @@ class GaussianMixture {
     const bool warm = options_.warm_start && fitted_;
     if (warm) detail::check_columns(where, X, params_.d());
     detail::check_mixture_options(options_, X.rows(), X.cols(), where);
-    const detail::NoiseBox box =
-        options_.noise_component
-            ? detail::make_noise_box(X, options_.noise_low, options_.noise_high, where)
-            : detail::NoiseBox();
+    // Data of extreme magnitude are fitted as X * 2^-e (exact), ordinary data as they are.
+    const int e = detail::data_exponent(X);
+    if (e == 0) return fit_in_units(X, w, 0);
+    return fit_in_units(X.derived() * detail::pow2<Scalar>(-e), w, e);
+  }
 
-    detail::Random master(options_.seed);
-    const int restarts = warm ? 1 : options_.n_init;
+  /// The fit on Xs = X * 2^-e.
+  template <typename Derived>
+  GaussianMixture& fit_in_units(const Eigen::MatrixBase<Derived>& Xs, const double* w, int e) {
+    const char* where = "GaussianMixture::fit";
+    const Options o = options_in_fit_units(e);
+    const bool warm = options_.warm_start && fitted_;
+    const double shift =
+        static_cast<double>(Xs.cols()) * static_cast<double>(e) * 0.69314718055994530942;
+    const detail::NoiseBox box =
+        o.noise_component ? detail::make_noise_box(Xs, o.noise_low, o.noise_high, where)
+                          : detail::NoiseBox();
+
+    detail::Random master(o.seed);
+    const int restarts = warm ? 1 : o.n_init;
     Run best;
     for (int r = 0; r < restarts; ++r) {
       detail::Random rng(master.child_seed());
-      detail::MixtureParams start =
-          warm ? params_ : detail::initial_parameters(options_, X, w, rng, where);
-      Run run = em(X, w, std::move(start), box,
-                   warm ? lower_bound_ : -std::numeric_limits<double>::infinity(), r);
+      detail::MixtureParams start = warm ? detail::rescale_params(params_, exponent_ - e)
+                                         : detail::initial_parameters(o, Xs, w, rng, where);
+      Run run = em(Xs, w, o, std::move(start), box,
+                   warm ? lower_bound_ + shift : -std::numeric_limits<double>::infinity(), r,
+                   shift);
       if (r == 0 || run.lower_bound > best.lower_bound) best = std::move(run);
     }
     detail::MixtureDensity density(best.params, box);
     Vector weights = best.params.weights.template cast<Scalar>();
-    Matrix means = best.params.means.template cast<Scalar>();
+    Matrix means = detail::to_scalar_checked<Scalar>(
+        detail::ldexp_matrix(best.params.means, e), where, "a component mean");
+    Eigen::VectorXd noise_low, noise_high;
+    if (box.enabled) {
+      noise_low = detail::ldexp_matrix(box.low, e);
+      noise_high = detail::ldexp_matrix(box.high, e);
+    }
     // Commit: nothing above touched the model, so a throw leaves it as it was.
     params_ = std::move(best.params);
     box_ = box;
     density_ = std::move(density);
     weights_ = std::move(weights);
     means_ = std::move(means);
-    lower_bound_ = best.lower_bound;
+    noise_low_ = std::move(noise_low);
+    noise_high_ = std::move(noise_high);
+    exponent_ = e;
+    lower_bound_ = best.lower_bound - shift;
     n_iter_ = best.n_iter;
     converged_ = best.converged;
     fitted_ = true;
@@ -446,6 +571,10 @@ class GaussianMixture {
   detail::MixtureDensity density_;
   Vector weights_;
   Matrix means_;
+  Eigen::VectorXd noise_low_, noise_high_;  ///< the noise box in the data's units
+  /// The model was fitted on the data times 2^-exponent_ (0 for ordinary data): params_,
+  /// box_ and density_ are in those units; the accessors convert.
+  int exponent_ = 0;
   double lower_bound_ = -std::numeric_limits<double>::infinity();
   int n_iter_ = 0;
   bool converged_ = false;

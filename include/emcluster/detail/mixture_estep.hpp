@@ -8,6 +8,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -220,6 +221,73 @@ struct MixtureDensity {
       }
     }
   }
+
+  /// The Gaussian component with the smallest squared Mahalanobis distance ||(x - mu_j)^T
+  /// P_j||^2 to x (the first on ties), computed with x, the means and the factors scaled by
+  /// powers of two so that nothing overflows: the most probable component of a row whose
+  /// log-density is below the double range under every component (log_prob gives minus
+  /// infinity there). The log constants are negligible next to such distances.
+  Eigen::Index nearest_component_scaled(const Eigen::RowVectorXd& x) const {
+    const Eigen::Index k = params.k(), d = params.d();
+    const double size = std::max(x.cwiseAbs().maxCoeff(), params.means.cwiseAbs().maxCoeff());
+    const int t = size > 0 ? std::ilogb(size) : 0;
+    double largest_factor = 0;
+    for (const auto& P : params.precisions_cholesky) {
+      largest_factor = std::max(largest_factor, P.cwiseAbs().maxCoeff());
+    }
+    const int v = largest_factor > 0 ? std::ilogb(largest_factor) : 0;
+    Eigen::RowVectorXd diff(d), y(d);
+    Eigen::Index best = 0;
+    double best_distance = std::numeric_limits<double>::infinity();
+    for (Eigen::Index j = 0; j < k; ++j) {
+      for (Eigen::Index f = 0; f < d; ++f) {
+        diff(f) = std::ldexp(x(f), -t) - std::ldexp(params.means(j, f), -t);  // |.| <= 4
+      }
+      const Eigen::MatrixXd& P = factor(j);
+      for (Eigen::Index f = 0; f < d; ++f) {
+        switch (params.type) {
+          case CovarianceType::full:
+          case CovarianceType::tied:
+            y(f) = 0;
+            for (Eigen::Index g = 0; g <= f; ++g) y(f) += diff(g) * std::ldexp(P(g, f), -v);
+            break;
+          case CovarianceType::diagonal:
+            y(f) = diff(f) * std::ldexp(P(f, 0), -v);
+            break;
+          case CovarianceType::spherical:
+            y(f) = diff(f) * std::ldexp(P(0, 0), -v);
+            break;
+        }
+      }
+      const double distance = y.squaredNorm();
+      if (distance < best_distance) {
+        best_distance = distance;
+        best = j;
+      }
+    }
+    return best;
+  }
+
+  /// Rows of a block's log-densities L (from log_prob on xd) that are minus infinity (or NaN,
+  /// an overflowed product) under every column: replaced by 0 for their nearest_component_scaled
+  /// and minus infinity elsewhere, so that they get that component with probability 1.
+  /// Returns whether any row was replaced.
+  bool resolve_far_rows(const Eigen::MatrixXd& xd, Eigen::MatrixXd& L) const {
+    constexpr double minus_inf = -std::numeric_limits<double>::infinity();
+    bool any = false;
+    for (Eigen::Index r = 0; r < L.rows(); ++r) {
+      bool far = true;
+      for (Eigen::Index j = 0; j < L.cols(); ++j) {
+        if (std::isnan(L(r, j))) L(r, j) = minus_inf;
+        if (L(r, j) > minus_inf) far = false;
+      }
+      if (!far) continue;
+      any = true;
+      L.row(r).setConstant(minus_inf);
+      L(r, nearest_component_scaled(xd.row(r))) = 0.0;
+    }
+    return any;
+  }
 };
 
 /// Turns a block of weighted log-densities into responsibilities in place (rows sum to 1)
@@ -266,22 +334,28 @@ inline Eigen::VectorXd row_log_sum_exp(const Eigen::MatrixXd& lp) {
 [[noreturn]] inline void fail_zero_density(const char* where, Eigen::Index row) {
   throw numerical_error(message(
       where, ": sample ", row,
-      " has zero density under every component (its log-density is not finite); the data may "
-      "be badly scaled for reg_covar: standardise the features or increase reg_covar"));
+      " lies so far from every component (and outside the noise box, if any) that its "
+      "log-density is below the range of double (under about -1.8e308) for all of them, so the "
+      "log-likelihood cannot be computed; remove such outliers or add a noise component whose "
+      "box covers them"));
 }
 
 /// Calls body(chunk, begin, lp, ws) for every block of rows [begin, begin + lp.rows()) of X
 /// with the block's weighted log-densities lp under `density` (the body may overwrite them)
 /// and the chunk's workspace ws; chunks in parallel.
+/// With resolve_far, rows of minus infinite log-density under every column are first given to
+/// their nearest component (MixtureDensity::resolve_far_rows).
 template <typename Derived, typename Body>
 void for_each_log_prob_block(const Eigen::MatrixBase<Derived>& X, const MixtureDensity& density,
-                             const std::vector<Chunk>& chunks, Body&& body) {
+                             const std::vector<Chunk>& chunks, Body&& body,
+                             bool resolve_far = false) {
   for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
     Eigen::MatrixXd xd, lp;
     EmWorkspace ws;
     for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
       xd = X.derived().middleRows(begin, end - begin).template cast<double>();
       density.log_prob(xd, lp, ws);
+      if (resolve_far) density.resolve_far_rows(xd, lp);
       body(c, begin, lp, ws);
     });
   });
@@ -289,7 +363,8 @@ void for_each_log_prob_block(const Eigen::MatrixBase<Derived>& X, const MixtureD
 
 /// Calls body(begin, resp) for every block of rows [begin, begin + resp.rows()) of X with the
 /// block's responsibilities (posterior probabilities, rows summing to 1, the noise column
-/// last). Throws numerical_error naming `where` for a row of zero density.
+/// last). A row whose log-density is below the double range under every column goes with
+/// probability 1 to its nearest component (MixtureDensity::resolve_far_rows).
 template <typename Derived, typename Body>
 void for_each_posterior_block(const Eigen::MatrixBase<Derived>& X, const MixtureDensity& density,
                               const char* where, Body&& body) {
@@ -299,11 +374,12 @@ void for_each_posterior_block(const Eigen::MatrixBase<Derived>& X, const Mixture
         const Eigen::Index bad = log_prob_to_responsibilities(lp, ws);
         if (bad >= 0) fail_zero_density(where, begin + bad);
         body(begin, static_cast<const Eigen::MatrixXd&>(lp));
-      });
+      },
+      true);
 }
 
 /// The most probable component of every row of X (the first on ties), -1 where it is the
-/// noise component.
+/// noise component; for a row below the double range everywhere, its nearest component.
 template <typename Derived>
 Eigen::VectorXi most_probable_components(const Eigen::MatrixBase<Derived>& X,
                                          const MixtureDensity& density) {
@@ -316,7 +392,8 @@ Eigen::VectorXi most_probable_components(const Eigen::MatrixBase<Derived>& X,
                               lp.row(i).maxCoeff(&best);
                               labels(begin + i) = best == k ? -1 : static_cast<int>(best);
                             }
-                          });
+                          },
+                          true);
   return labels;
 }
 

@@ -136,7 +136,12 @@ NoiseBox make_noise_box(const Eigen::MatrixBase<Derived>& X, const Eigen::Vector
 inline Eigen::MatrixXd precision_cholesky_from_covariance(const Eigen::MatrixXd& cov,
                                                           CovarianceType type, Eigen::Index block,
                                                           double reg_covar, const char* where) {
-  if (!cov.allFinite()) fail_not_positive_definite(where, type, block, reg_covar);
+  if (!cov.allFinite()) {
+    throw numerical_error(message(
+        where, ": the covariance of component ", block,
+        " is not finite: its entries are beyond the range of double (the sample weights or the "
+        "data's spread are too large to sum)"));
+  }
   if (type == CovarianceType::full || type == CovarianceType::tied) {
     const Eigen::LLT<Eigen::MatrixXd> llt(cov);
     if (llt.info() != Eigen::Success) fail_not_positive_definite(where, type, block, reg_covar);
