@@ -187,6 +187,7 @@ void new_data_is_checked(const Subject& s) {
     INFO(s.name << ", " << s.variants[v]);
     const auto m = s.make(v);
     m->fit(X);
+    CHECK(m->n_features() == 3);
     for (const auto& c : cases) {
       for (const auto& a : m->new_data_methods(c.data)) {
         INFO(a.name << " on data with " << c.name);

@@ -142,6 +142,7 @@ class Model {
   virtual ~Model() = default;
   virtual bool is_fitted() const = 0;
   virtual Eigen::Index groups() const = 0;
+  virtual Eigen::Index n_features() const = 0;
   virtual void configuration() const = 0;
   virtual void fit(const Eigen::MatrixXd& X) = 0;
   /// fit on a Map of a row-major copy of X.
@@ -211,6 +212,7 @@ class Adapter final : public Model {
 
   bool is_fitted() const override { return e_.is_fitted(); }
   Eigen::Index groups() const override { return T::groups(e_); }
+  Eigen::Index n_features() const override { return e_.n_features(); }
   void configuration() const override { T::configuration(e_); }
   void fit(const Eigen::MatrixXd& X) override {
     const Matrix<S> Xs = X.template cast<S>();
