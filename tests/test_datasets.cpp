@@ -45,13 +45,14 @@ std::uint64_t fnv1a_dataset(const Dataset<double>& data) {
 
 std::vector<Eigen::VectorXd> vecs(std::initializer_list<std::vector<double>> rows) {
   std::vector<Eigen::VectorXd> out;
-  for (const auto& r : rows) out.push_back(Eigen::Map<const Eigen::VectorXd>(r.data(), Eigen::Index(r.size())));
+  for (const auto& r : rows)
+    out.push_back(Eigen::Map<const Eigen::VectorXd>(r.data(), Eigen::Index(r.size())));
   return out;
 }
 
 // Sample mean and population covariance of the rows [begin, begin + count) of X.
-void moments(const Eigen::MatrixXd& X, Eigen::Index begin, Eigen::Index count, Eigen::VectorXd& mean,
-             Eigen::MatrixXd& cov) {
+void moments(const Eigen::MatrixXd& X, Eigen::Index begin, Eigen::Index count,
+             Eigen::VectorXd& mean, Eigen::MatrixXd& cov) {
   const Eigen::MatrixXd block = X.middleRows(begin, count);
   mean = block.colwise().mean().transpose();
   const Eigen::MatrixXd centered = block.rowwise() - mean.transpose();
@@ -63,8 +64,8 @@ void moments(const Eigen::MatrixXd& X, Eigen::Index begin, Eigen::Index count, E
 // SE(cov_ij) = sqrt((S_ii S_jj + S_ij^2) / n). An unbiased generator fails one such check
 // with probability ~6e-7; a wrong scale, a missing square root or a lost correlation is
 // off by many standard errors at these sample sizes.
-void check_gaussian_moments(const Eigen::MatrixXd& X, Eigen::Index begin, Eigen::Index n, const Eigen::VectorXd& mu,
-                            const Eigen::MatrixXd& S) {
+void check_gaussian_moments(const Eigen::MatrixXd& X, Eigen::Index begin, Eigen::Index n,
+                            const Eigen::VectorXd& mu, const Eigen::MatrixXd& S) {
   Eigen::VectorXd mean;
   Eigen::MatrixXd cov;
   moments(X, begin, n, mean, cov);
@@ -74,7 +75,8 @@ void check_gaussian_moments(const Eigen::MatrixXd& X, Eigen::Index begin, Eigen:
     CHECK(std::abs(mean(i) - mu(i)) < 5.0 * std::sqrt(S(i, i) / dn));
     for (Eigen::Index j = 0; j < mu.size(); ++j) {
       INFO("covariance entry (" << i << ", " << j << "): " << cov(i, j) << " vs " << S(i, j));
-      CHECK(std::abs(cov(i, j) - S(i, j)) < 5.0 * std::sqrt((S(i, i) * S(j, j) + S(i, j) * S(i, j)) / dn));
+      CHECK(std::abs(cov(i, j) - S(i, j)) <
+            5.0 * std::sqrt((S(i, i) * S(j, j) + S(i, j) * S(i, j)) / dn));
     }
   }
 }
@@ -114,7 +116,8 @@ TEST_CASE("make_article_data: shape, label counts, order and noise box", "[datas
   CHECK((tiny.labels.array() == -1).count() == 0);
 }
 
-TEST_CASE("make_article_data: the same seed gives the same bytes, pinned by a checksum", "[datasets]") {
+TEST_CASE("make_article_data: the same seed gives the same bytes, pinned by a checksum",
+          "[datasets]") {
   const auto a = emcluster::make_article_data(42);
   const auto b = emcluster::make_article_data(42);
   CHECK(fnv1a_dataset(a) == fnv1a_dataset(b));
@@ -143,7 +146,8 @@ TEST_CASE("make_article_data follows the documented draw order", "[datasets]") {
   Eigen::Index row = 0;
   for (int c = 0; c < 3; ++c) {
     for (int i = 0; i < sizes[c]; ++i, ++row) {
-      for (int j = 0; j < 2; ++j) expected(row, j) = means[c][j] + std::sqrt(vars[c][j]) * rng.normal();
+      for (int j = 0; j < 2; ++j)
+        expected(row, j) = means[c][j] + std::sqrt(vars[c][j]) * rng.normal();
     }
   }
   const double lo[2] = {-10, -15}, hi[2] = {15, 20};
@@ -164,10 +168,10 @@ TEST_CASE("float data are the double data rounded to float", "[datasets]") {
 
   Eigen::MatrixXd S(2, 2);
   S << 2.0, -0.7, -0.7, 1.0;
-  const auto fd = emcluster::make_clusters_with_noise_full<double>({500}, vecs({{1.0, -2.0}}), {S},
-                                                                   Eigen::Vector2d(-5, -5), Eigen::Vector2d(5, 5), 20, 9);
-  const auto ff = emcluster::make_clusters_with_noise_full<float>({500}, vecs({{1.0, -2.0}}), {S},
-                                                                  Eigen::Vector2d(-5, -5), Eigen::Vector2d(5, 5), 20, 9);
+  const auto fd = emcluster::make_clusters_with_noise_full<double>(
+      {500}, vecs({{1.0, -2.0}}), {S}, Eigen::Vector2d(-5, -5), Eigen::Vector2d(5, 5), 20, 9);
+  const auto ff = emcluster::make_clusters_with_noise_full<float>(
+      {500}, vecs({{1.0, -2.0}}), {S}, Eigen::Vector2d(-5, -5), Eigen::Vector2d(5, 5), 20, 9);
   const Eigen::MatrixXf fd_rounded = fd.X.cast<float>();
   CHECK(ff.X == fd_rounded);
 }
@@ -178,7 +182,8 @@ TEST_CASE("diagonal generator: large-sample means and covariances match the spec
   const std::vector<Eigen::Index> counts = {200000, 150000};
   const auto means = vecs({{1.0, -2.0, 30.0}, {-4.0, 0.0, 0.5}});
   const auto vars = vecs({{1.0, 9.0, 0.25}, {4.0, 0.5, 2.0}});
-  const auto data = emcluster::make_clusters_with_noise(counts, means, vars, Eigen::VectorXd(), Eigen::VectorXd(), 0, 11);
+  const auto data = emcluster::make_clusters_with_noise(counts, means, vars, Eigen::VectorXd(),
+                                                        Eigen::VectorXd(), 0, 11);
   REQUIRE(data.X.rows() == 350000);
   REQUIRE(data.X.cols() == 3);
   CHECK((data.labels.head(200000).array() == 0).all());
@@ -187,7 +192,8 @@ TEST_CASE("diagonal generator: large-sample means and covariances match the spec
   check_gaussian_moments(data.X, 200000, 150000, means[1], Eigen::MatrixXd(vars[1].asDiagonal()));
 }
 
-TEST_CASE("full-covariance generator: large-sample means and covariances match the spec", "[datasets]") {
+TEST_CASE("full-covariance generator: large-sample means and covariances match the spec",
+          "[datasets]") {
   Eigen::MatrixXd S0(3, 3), S1(3, 3);
   S0 << 4.0, 1.8, -0.6,  //
       1.8, 1.0, 0.1,     //
@@ -198,8 +204,8 @@ TEST_CASE("full-covariance generator: large-sample means and covariances match t
   REQUIRE(Eigen::LLT<Eigen::MatrixXd>(S0).info() == Eigen::Success);
   REQUIRE(Eigen::LLT<Eigen::MatrixXd>(S1).info() == Eigen::Success);
   const auto means = vecs({{0.0, 5.0, -1.0}, {10.0, 10.0, 10.0}});
-  const auto data = emcluster::make_clusters_with_noise_full({200000, 200000}, means, {S0, S1}, Eigen::VectorXd(),
-                                                             Eigen::VectorXd(), 0, 5);
+  const auto data = emcluster::make_clusters_with_noise_full(
+      {200000, 200000}, means, {S0, S1}, Eigen::VectorXd(), Eigen::VectorXd(), 0, 5);
   REQUIRE(data.X.rows() == 400000);
   check_gaussian_moments(data.X, 0, 200000, means[0], S0);
   check_gaussian_moments(data.X, 200000, 200000, means[1], S1);
@@ -230,8 +236,10 @@ TEST_CASE("a diagonal covariance matrix gives the diagonal generator's bytes", "
   std::vector<Eigen::MatrixXd> covs;
   for (const auto& v : vars) covs.push_back(v.asDiagonal());
   const Eigen::Vector2d lo(-10, -15), hi(15, 20);
-  const auto diag = emcluster::make_clusters_with_noise({400, 600, 800}, means, vars, lo, hi, 30, 42);
-  const auto full = emcluster::make_clusters_with_noise_full({400, 600, 800}, means, covs, lo, hi, 30, 42);
+  const auto diag =
+      emcluster::make_clusters_with_noise({400, 600, 800}, means, vars, lo, hi, 30, 42);
+  const auto full =
+      emcluster::make_clusters_with_noise_full({400, 600, 800}, means, covs, lo, hi, 30, 42);
   CHECK(full.X == diag.X);
   CHECK(full.labels == diag.labels);
   CHECK(fnv1a_dataset(diag) == fnv1a_dataset(emcluster::make_article_data(42)));
@@ -264,8 +272,8 @@ TEST_CASE("noise is uniform in the box", "[datasets]") {
 TEST_CASE("generator edge cases that are valid", "[datasets]") {
   const auto means = vecs({{0.0}, {5.0}});
   // A cluster of size 0, a zero variance, and a noise box that is ignored when noise_count = 0.
-  const auto data = emcluster::make_clusters_with_noise({0, 4}, means, vecs({{1.0}, {0.0}}), Eigen::VectorXd(),
-                                                        Eigen::VectorXd(), 0, 1);
+  const auto data = emcluster::make_clusters_with_noise({0, 4}, means, vecs({{1.0}, {0.0}}),
+                                                        Eigen::VectorXd(), Eigen::VectorXd(), 0, 1);
   REQUIRE(data.X.rows() == 4);
   CHECK((data.X.array() == 5.0).all());
   CHECK((data.labels.array() == 1).all());
@@ -281,37 +289,89 @@ TEST_CASE("invalid generator specs throw invalid_argument naming the argument", 
 
   // Lengths and dimensions.
   require_invalid([&] { make_clusters_with_noise({10}, m2, v2, lo, hi, 0, 1); }, "means");
-  require_invalid([&] { make_clusters_with_noise({10, 10}, m2, vecs({{1.0, 1.0}}), lo, hi, 0, 1); }, "variances");
-  require_invalid([&] { make_clusters_with_noise({10, 10}, vecs({{0.0, 0.0}, {1.0}}), v2, lo, hi, 0, 1); },
-                  "means[1]");
-  require_invalid([&] { make_clusters_with_noise({10, 10}, m2, vecs({{1.0, 1.0}, {1.0, 1.0, 1.0}}), lo, hi, 0, 1); },
-                  "variances[1]");
-  require_invalid([&] { make_clusters_with_noise({10}, std::vector<Eigen::VectorXd>{Eigen::VectorXd()}, std::vector<Eigen::VectorXd>{Eigen::VectorXd()}, lo, hi, 0, 1); }, "means[0]");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({10, 10}, m2, vecs({{1.0, 1.0}}), lo, hi, 0, 1);
+      },
+      "variances");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({10, 10}, vecs({{0.0, 0.0}, {1.0}}), v2, lo, hi, 0, 1);
+      },
+      "means[1]");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({10, 10}, m2, vecs({{1.0, 1.0}, {1.0, 1.0, 1.0}}), lo, hi, 0, 1);
+      },
+      "variances[1]");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({10}, std::vector<Eigen::VectorXd>{Eigen::VectorXd()},
+                                 std::vector<Eigen::VectorXd>{Eigen::VectorXd()}, lo, hi, 0, 1);
+      },
+      "means[0]");
   // Counts.
   require_invalid([&] { make_clusters_with_noise({10, -1}, m2, v2, lo, hi, 0, 1); }, "counts[1]");
-  require_invalid([&] { make_clusters_with_noise({10, 10}, m2, v2, lo, hi, -5, 1); }, "noise_count");
-  require_invalid([&] { make_clusters_with_noise({0, 0}, m2, v2, lo, hi, 0, 1); }, "nothing to generate");
-  require_invalid([&] { make_clusters_with_noise({}, {}, {}, lo, hi, 0, 1); }, "nothing to generate");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({10, 10}, m2, v2, lo, hi, -5, 1);
+      },
+      "noise_count");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({0, 0}, m2, v2, lo, hi, 0, 1);
+      },
+      "nothing to generate");
+  require_invalid([&] { make_clusters_with_noise({}, {}, {}, lo, hi, 0, 1); },
+                  "nothing to generate");
   // Values.
   const double nan = std::nan(""), inf = INFINITY;
-  require_invalid([&] { make_clusters_with_noise({10, 10}, m2, vecs({{1.0, 1.0}, {1.0, -0.5}}), lo, hi, 0, 1); },
-                  "variances[1](1)");
-  require_invalid([&] { make_clusters_with_noise({10, 10}, m2, vecs({{nan, 1.0}, {1.0, 1.0}}), lo, hi, 0, 1); },
-                  "variances[0](0)");
-  require_invalid([&] { make_clusters_with_noise({10, 10}, m2, vecs({{inf, 1.0}, {1.0, 1.0}}), lo, hi, 0, 1); },
-                  "variances[0](0)");
-  require_invalid([&] { make_clusters_with_noise({10, 10}, vecs({{0.0, 0.0}, {inf, 0.0}}), v2, lo, hi, 0, 1); },
-                  "means[1](0)");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({10, 10}, m2, vecs({{1.0, 1.0}, {1.0, -0.5}}), lo, hi, 0, 1);
+      },
+      "variances[1](1)");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({10, 10}, m2, vecs({{nan, 1.0}, {1.0, 1.0}}), lo, hi, 0, 1);
+      },
+      "variances[0](0)");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({10, 10}, m2, vecs({{inf, 1.0}, {1.0, 1.0}}), lo, hi, 0, 1);
+      },
+      "variances[0](0)");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({10, 10}, vecs({{0.0, 0.0}, {inf, 0.0}}), v2, lo, hi, 0, 1);
+      },
+      "means[1](0)");
   // Noise box, checked only when noise_count > 0.
-  require_invalid([&] { make_clusters_with_noise({10, 10}, m2, v2, Eigen::Vector2d(-1, 2), hi, 5, 1); },
-                  "coordinate 1");
-  require_invalid([&] { make_clusters_with_noise({10, 10}, m2, v2, Eigen::Vector2d(-1, 1), hi, 5, 1); },
-                  "coordinate 1");  // low == high: empty
-  require_invalid([&] { make_clusters_with_noise({10, 10}, m2, v2, Eigen::Vector3d(-1, -1, -1), hi, 5, 1); },
-                  "noise_low");
-  require_invalid([&] { make_clusters_with_noise({10, 10}, m2, v2, lo, Eigen::VectorXd(), 5, 1); }, "noise_high");
-  require_invalid([&] { make_clusters_with_noise({10, 10}, m2, v2, lo, Eigen::Vector2d(1, nan), 5, 1); },
-                  "noise_high(1)");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({10, 10}, m2, v2, Eigen::Vector2d(-1, 2), hi, 5, 1);
+      },
+      "coordinate 1");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({10, 10}, m2, v2, Eigen::Vector2d(-1, 1), hi, 5, 1);
+      },
+      "coordinate 1");  // low == high: empty
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({10, 10}, m2, v2, Eigen::Vector3d(-1, -1, -1), hi, 5, 1);
+      },
+      "noise_low");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({10, 10}, m2, v2, lo, Eigen::VectorXd(), 5, 1);
+      },
+      "noise_high");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise({10, 10}, m2, v2, lo, Eigen::Vector2d(1, nan), 5, 1);
+      },
+      "noise_high(1)");
   CHECK_NOTHROW(make_clusters_with_noise({10, 10}, m2, v2, Eigen::Vector2d(-1, 2), hi, 0, 1));
 
   // Full covariances.
@@ -320,22 +380,53 @@ TEST_CASE("invalid generator specs throw invalid_argument naming the argument", 
   indefinite << 1.0, 2.0, 2.0, 1.0;
   semidefinite << 1.0, 1.0, 1.0, 1.0;
   with_nan(0, 1) = with_nan(1, 0) = nan;
-  require_invalid([&] { make_clusters_with_noise_full({10, 10}, m2, {I2}, lo, hi, 0, 1); }, "covariances");
-  require_invalid([&] { make_clusters_with_noise_full({10, 10}, m2, {I2, Eigen::MatrixXd::Identity(3, 3)}, lo, hi, 0, 1); },
-                  "covariances[1]");
-  require_invalid([&] { make_clusters_with_noise_full({10, 10}, m2, {I2, Eigen::MatrixXd::Identity(2, 3)}, lo, hi, 0, 1); },
-                  "covariances[1]");
-  require_invalid([&] { make_clusters_with_noise_full({10, 10}, m2, {asym, I2}, lo, hi, 0, 1); },
-                  "covariances[0] is not symmetric");
-  require_invalid([&] { make_clusters_with_noise_full({10, 10}, m2, {I2, indefinite}, lo, hi, 0, 1); },
-                  "covariances[1] is not positive definite");
-  require_invalid([&] { make_clusters_with_noise_full({10, 10}, m2, {semidefinite, I2}, lo, hi, 0, 1); },
-                  "covariances[0] is not positive definite");
-  require_invalid([&] { make_clusters_with_noise_full({10, 10}, m2, {I2, with_nan}, lo, hi, 0, 1); },
-                  "covariances[1](0, 1)");
-  require_invalid([&] { make_clusters_with_noise_full({10, 10}, m2, {I2, I2}, Eigen::Vector2d(1, -1), hi, 3, 1); },
-                  "coordinate 0");
-  require_invalid([&] { make_clusters_with_noise_full({-2, 10}, m2, {I2, I2}, lo, hi, 0, 1); }, "counts[0]");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise_full({10, 10}, m2, {I2}, lo, hi, 0, 1);
+      },
+      "covariances");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise_full({10, 10}, m2, {I2, Eigen::MatrixXd::Identity(3, 3)}, lo, hi,
+                                      0, 1);
+      },
+      "covariances[1]");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise_full({10, 10}, m2, {I2, Eigen::MatrixXd::Identity(2, 3)}, lo, hi,
+                                      0, 1);
+      },
+      "covariances[1]");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise_full({10, 10}, m2, {asym, I2}, lo, hi, 0, 1);
+      },
+      "covariances[0] is not symmetric");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise_full({10, 10}, m2, {I2, indefinite}, lo, hi, 0, 1);
+      },
+      "covariances[1] is not positive definite");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise_full({10, 10}, m2, {semidefinite, I2}, lo, hi, 0, 1);
+      },
+      "covariances[0] is not positive definite");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise_full({10, 10}, m2, {I2, with_nan}, lo, hi, 0, 1);
+      },
+      "covariances[1](0, 1)");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise_full({10, 10}, m2, {I2, I2}, Eigen::Vector2d(1, -1), hi, 3, 1);
+      },
+      "coordinate 0");
+  require_invalid(
+      [&] {
+        make_clusters_with_noise_full({-2, 10}, m2, {I2, I2}, lo, hi, 0, 1);
+      },
+      "counts[0]");
 
   // The article's scale.
   require_invalid([] { emcluster::make_article_data(1, 0.0); }, "scale");

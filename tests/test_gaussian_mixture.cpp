@@ -217,14 +217,18 @@ TEST_CASE("GaussianMixture: agrees with scikit-learn 1.2.1 from the same initial
     GaussianMixture<> g(o);
     g.fit(X);
 
-    const Eigen::VectorXd weights = Eigen::Map<const Eigen::VectorXd>(c.values.at("weights").data(), k);
+    const Eigen::VectorXd weights =
+        Eigen::Map<const Eigen::VectorXd>(c.values.at("weights").data(), k);
     const Eigen::MatrixXd means = as_matrix(c.values.at("means"), k, d);
     double dw = (g.weights() - weights).cwiseAbs().maxCoeff();
     double dm = (g.means() - means).cwiseAbs().maxCoeff();
     double dc = 0, dp = 0;
     for (Eigen::Index j = 0; j < k; ++j) {
-      dc = std::max(dc, (g.covariance(j) - sklearn_block(c.values.at("covariances"), type, d, j)).cwiseAbs().maxCoeff());
-      dp = std::max(dp, (g.precisions_cholesky(j) - sklearn_block(c.values.at("precisions_cholesky"), type, d, j))
+      dc = std::max(dc, (g.covariance(j) - sklearn_block(c.values.at("covariances"), type, d, j))
+                            .cwiseAbs()
+                            .maxCoeff());
+      dp = std::max(dp, (g.precisions_cholesky(j) -
+                         sklearn_block(c.values.at("precisions_cholesky"), type, d, j))
                             .cwiseAbs()
                             .maxCoeff());
     }
@@ -232,16 +236,20 @@ TEST_CASE("GaussianMixture: agrees with scikit-learn 1.2.1 from the same initial
     const double dbic = std::abs(g.bic(X) - c.values.at("bic")[0]);
     const double daic = std::abs(g.aic(X) - c.values.at("aic")[0]);
     const Eigen::VectorXd ss = g.score_samples(X);
-    const double dss = (ss - Eigen::Map<const Eigen::VectorXd>(c.values.at("score_samples").data(), X.rows()))
-                           .cwiseAbs()
-                           .maxCoeff();
+    const double dss =
+        (ss - Eigen::Map<const Eigen::VectorXd>(c.values.at("score_samples").data(), X.rows()))
+            .cwiseAbs()
+            .maxCoeff();
     const Eigen::VectorXi labels = g.predict(X);
     int label_mismatch = 0;
-    for (Eigen::Index i = 0; i < X.rows(); ++i) label_mismatch += labels(i) != static_cast<int>(c.values.at("labels")[static_cast<std::size_t>(i)]);
+    for (Eigen::Index i = 0; i < X.rows(); ++i)
+      label_mismatch +=
+          labels(i) != static_cast<int>(c.values.at("labels")[static_cast<std::size_t>(i)]);
     if (verbose()) {
-      std::cout << "sklearn " << name << ": max |diff| weights " << dw << ", means " << dm << ", covariances " << dc
-                << ", precisions_cholesky " << dp << ", lower_bound " << dlb << ", bic " << dbic << ", aic " << daic
-                << ", score_samples " << dss << "; n_iter " << g.n_iter() << "\n";
+      std::cout << "sklearn " << name << ": max |diff| weights " << dw << ", means " << dm
+                << ", covariances " << dc << ", precisions_cholesky " << dp << ", lower_bound "
+                << dlb << ", bic " << dbic << ", aic " << daic << ", score_samples " << dss
+                << "; n_iter " << g.n_iter() << "\n";
     }
     CHECK(dw < 1e-6);
     CHECK(dm < 1e-6);
@@ -265,13 +273,16 @@ TEST_CASE("GaussianMixture: agrees with scikit-learn 1.2.1 from the same initial
     of.init = GaussianMixtureInit::explicit_parameters;
     of.initial_weights = o.initial_weights.cast<float>();
     of.initial_means = o.initial_means.cast<float>();
-    of.initial_precisions = to_float(compact_precisions(c.values.at("precisions_init"), type, k, d));
+    of.initial_precisions =
+        to_float(compact_precisions(c.values.at("precisions_init"), type, k, d));
     GaussianMixture<float> gf(of);
     const Eigen::MatrixXf Xf = X.cast<float>();
     gf.fit(Xf);
     const double fm = (gf.means().cast<double>() - means).cwiseAbs().maxCoeff();
     const double flb = std::abs(gf.lower_bound() - c.values.at("lower_bound")[0]);
-    if (verbose()) std::cout << "  float: means " << fm << ", lower_bound " << flb << ", n_iter " << gf.n_iter() << "\n";
+    if (verbose())
+      std::cout << "  float: means " << fm << ", lower_bound " << flb << ", n_iter " << gf.n_iter()
+                << "\n";
     CHECK(fm < 1e-4);
     CHECK(flb < 1e-5);
   }
@@ -352,7 +363,8 @@ TEST_CASE("GaussianMixture: score_samples and predict_proba equal a brute-force 
         total += ss(i);
         CHECK(proba.row(i).sum() == Approx(1.0).epsilon(1e-12));
         // Posterior of component j by brute force: w_j N_j(x) / p(x).
-        for (Eigen::Index j = 0; j < 3; ++j) CHECK(proba(i, j) == Approx(posterior(params, Q.row(i), j)).margin(1e-10));
+        for (Eigen::Index j = 0; j < 3; ++j)
+          CHECK(proba(i, j) == Approx(posterior(params, Q.row(i), j)).margin(1e-10));
         Eigen::Index best = 0;
         proba.row(i).maxCoeff(&best);
         CHECK(labels(i) == (best == 3 ? -1 : static_cast<int>(best)));
@@ -382,7 +394,8 @@ TEST_CASE("GaussianMixture: stays finite where linear densities underflow", "[gm
     for (Eigen::Index i = 0; i < 3 * per; ++i) {
       const Eigen::Index j = i % 3;
       truth(i) = static_cast<int>(j);
-      for (Eigen::Index f = 0; f < d; ++f) X(i, f) = 0.2 * static_cast<double>(j) * ((f % 2) ? 1 : -1) + 0.01 * rng.normal();
+      for (Eigen::Index f = 0; f < d; ++f)
+        X(i, f) = 0.2 * static_cast<double>(j) * ((f % 2) ? 1 : -1) + 0.01 * rng.normal();
     }
     for (CovarianceType type : kAllTypes) {
       INFO(type_name(type));
@@ -392,7 +405,8 @@ TEST_CASE("GaussianMixture: stays finite where linear densities underflow", "[gm
       GaussianMixture<> g(o);
       g.fit(X);
       CHECK(all_parameters_finite(g));
-      CHECK(g.lower_bound() > 100);  // densities far above 1: the log-likelihood is large and positive
+      CHECK(g.lower_bound() >
+            100);  // densities far above 1: the log-likelihood is large and positive
       CHECK(emcluster::adjusted_rand_score(truth, g.predict(X)) == 1.0);
       CHECK(g.score_samples(X).allFinite());
       // A point between the clusters: every density underflows a double, the log does not.
@@ -438,7 +452,8 @@ TEST_CASE("GaussianMixture: stays finite where linear densities underflow", "[gm
         terms[j] = std::log(g.weights()(j)) - 0.5 * std::log(2 * M_PI * s2) - 0.5 * mu * mu / s2;
       }
       const double m = std::max(terms[0], terms[1]);
-      CHECK(ss(0) == Approx(m + std::log(std::exp(terms[0] - m) + std::exp(terms[1] - m))).epsilon(1e-12));
+      CHECK(ss(0) ==
+            Approx(m + std::log(std::exp(terms[0] - m) + std::exp(terms[1] - m))).epsilon(1e-12));
       CHECK(ss(0) < -700);
       const Eigen::MatrixXd proba = g.predict_proba(far);
       CHECK(proba.allFinite());
@@ -467,10 +482,15 @@ TEST_CASE("GaussianMixture: recovers the parameters of a known mixture", "[gmm]"
   // Match components by nearest mean.
   for (Eigen::Index t = 0; t < 3; ++t) {
     Eigen::Index j = 0;
-    (g.means().rowwise() - truth.means[static_cast<std::size_t>(t)].transpose()).rowwise().squaredNorm().minCoeff(&j);
+    (g.means().rowwise() - truth.means[static_cast<std::size_t>(t)].transpose())
+        .rowwise()
+        .squaredNorm()
+        .minCoeff(&j);
     INFO("true component " << t << " -> fitted " << j);
     // Tolerances: about four standard errors at n_j >= 1200 samples.
-    CHECK((g.means().row(j).transpose() - truth.means[static_cast<std::size_t>(t)]).cwiseAbs().maxCoeff() < 0.12);
+    CHECK((g.means().row(j).transpose() - truth.means[static_cast<std::size_t>(t)])
+              .cwiseAbs()
+              .maxCoeff() < 0.12);
     CHECK((g.covariance(j) - truth.covariances[static_cast<std::size_t>(t)]).cwiseAbs().maxCoeff() <
           0.12 * truth.covariances[static_cast<std::size_t>(t)].cwiseAbs().maxCoeff());
     CHECK(std::abs(g.weights()(j) - truth.weights(t)) < 0.025);
@@ -479,10 +499,12 @@ TEST_CASE("GaussianMixture: recovers the parameters of a known mixture", "[gmm]"
   MixtureParameters true_parameters;
   true_parameters.weights = truth.weights;
   true_parameters.means.resize(3, 2);
-  for (std::size_t t = 0; t < 3; ++t) true_parameters.means.row(static_cast<Eigen::Index>(t)) = truth.means[t];
+  for (std::size_t t = 0; t < 3; ++t)
+    true_parameters.means.row(static_cast<Eigen::Index>(t)) = truth.means[t];
   true_parameters.covariances = truth.covariances;
   double ll_true = 0;
-  for (Eigen::Index i = 0; i < X.rows(); ++i) ll_true += mixture_log_density(true_parameters, X.row(i));
+  for (Eigen::Index i = 0; i < X.rows(); ++i)
+    ll_true += mixture_log_density(true_parameters, X.row(i));
   CHECK(g.score(X) >= ll_true / static_cast<double>(X.rows()));
   CHECK(g.n_parameters() == 3 * 3 + 3 * 2 + 2);
   CHECK(g.bic(X) == Approx(-2 * g.score(X) * 6000 + 17 * std::log(6000.0)).epsilon(1e-12));
@@ -514,7 +536,8 @@ TEST_CASE("GaussianMixture: sample() draws from the fitted model", "[gmm]") {
       const Eigen::MatrixXd centred = Sj.rowwise() - mean;
       const Eigen::MatrixXd cov = centred.transpose() * centred / static_cast<double>(m - 1);
       const Eigen::MatrixXd C = g.covariance(j);
-      CHECK((mean - g.means().row(j)).cwiseAbs().maxCoeff() < 5 * std::sqrt(C.diagonal().maxCoeff() / static_cast<double>(m)));
+      CHECK((mean - g.means().row(j)).cwiseAbs().maxCoeff() <
+            5 * std::sqrt(C.diagonal().maxCoeff() / static_cast<double>(m)));
       CHECK((cov - C).cwiseAbs().maxCoeff() < 0.06 * C.cwiseAbs().maxCoeff());
     }
     const auto again = g.sample(n, 99);
@@ -596,13 +619,15 @@ TEST_CASE("GaussianMixture: sample weights act as repeated rows", "[gmm][weights
     for (int r = 0; r < i % 3; ++r) rows.push_back(i);
   }
   Eigen::MatrixXd repeated(static_cast<Eigen::Index>(rows.size()), 2);
-  for (std::size_t r = 0; r < rows.size(); ++r) repeated.row(static_cast<Eigen::Index>(r)) = X.row(rows[r]);
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    repeated.row(static_cast<Eigen::Index>(r)) = X.row(rows[r]);
   for (CovarianceType type : kAllTypes) {
     INFO(type_name(type));
     GaussianMixture<>::Options o;
     o.n_components = 3;
     o.covariance_type = type;
-    o.init = GaussianMixtureInit::explicit_parameters;  // means only: the rest from the nearest-mean assignment
+    o.init = GaussianMixtureInit::explicit_parameters;  // means only: the rest from the
+                                                        // nearest-mean assignment
     o.initial_means = (Eigen::MatrixXd(3, 2) << 0, 0, 6, 1, 1, 7).finished();
     o.tol = 0;
     o.max_iter = 15;
@@ -657,7 +682,9 @@ TEST_CASE("GaussianMixture: singular data give a valid model or numerical_error,
           "[gmm][singular]") {
   SECTION("duplicated points: every component collapses onto one point, reg_covar keeps it valid") {
     Eigen::MatrixXd X(60, 2);
-    for (Eigen::Index i = 0; i < 60; ++i) X.row(i) = Eigen::RowVector2d(static_cast<double>(i % 3), static_cast<double>((i % 3) * (i % 3)));
+    for (Eigen::Index i = 0; i < 60; ++i)
+      X.row(i) =
+          Eigen::RowVector2d(static_cast<double>(i % 3), static_cast<double>((i % 3) * (i % 3)));
     for (CovarianceType type : kAllTypes) {
       INFO(type_name(type));
       GaussianMixture<>::Options o;
@@ -667,7 +694,8 @@ TEST_CASE("GaussianMixture: singular data give a valid model or numerical_error,
       g.fit(X);
       CHECK(all_parameters_finite(g));
       if (type != CovarianceType::tied) {
-        for (Eigen::Index j = 0; j < 3; ++j) CHECK(g.covariance(j).cwiseAbs().maxCoeff() == Approx(1e-6).epsilon(1e-6));
+        for (Eigen::Index j = 0; j < 3; ++j)
+          CHECK(g.covariance(j).cwiseAbs().maxCoeff() == Approx(1e-6).epsilon(1e-6));
       }
       CHECK(g.predict_proba(X).allFinite());
     }
@@ -684,17 +712,20 @@ TEST_CASE("GaussianMixture: singular data give a valid model or numerical_error,
       g.fit(X);
       CHECK(all_parameters_finite(g));
       if (type != CovarianceType::spherical) {
-        for (Eigen::Index j = 0; j < 3; ++j) CHECK(g.covariance(j)(1, 1) == Approx(1e-6).epsilon(1e-6));
+        for (Eigen::Index j = 0; j < 3; ++j)
+          CHECK(g.covariance(j)(1, 1) == Approx(1e-6).epsilon(1e-6));
       }
       CHECK(g.score_samples(X).allFinite());
     }
   }
   SECTION("more components than distinct points") {
     Eigen::MatrixXd X(30, 2);
-    for (Eigen::Index i = 0; i < 30; ++i) X.row(i) = Eigen::RowVector2d(static_cast<double>(i % 3), 1.0 - static_cast<double>(i % 3));
+    for (Eigen::Index i = 0; i < 30; ++i)
+      X.row(i) = Eigen::RowVector2d(static_cast<double>(i % 3), 1.0 - static_cast<double>(i % 3));
     for (CovarianceType type : kAllTypes) {
-      for (GaussianMixtureInit init : {GaussianMixtureInit::kmeans, GaussianMixtureInit::kmeans_plus_plus,
-                                       GaussianMixtureInit::random_points, GaussianMixtureInit::random_responsibilities}) {
+      for (GaussianMixtureInit init :
+           {GaussianMixtureInit::kmeans, GaussianMixtureInit::kmeans_plus_plus,
+            GaussianMixtureInit::random_points, GaussianMixtureInit::random_responsibilities}) {
         INFO(type_name(type) << " init " << static_cast<int>(init));
         GaussianMixture<>::Options o;
         o.n_components = 5;
@@ -714,7 +745,8 @@ TEST_CASE("GaussianMixture: singular data give a valid model or numerical_error,
   SECTION("reg_covar = 0 on a collapsed component: numerical_error, the fitted model unchanged") {
     const Eigen::MatrixXd good = draw(three_in_2d(), 300, 2);
     Eigen::MatrixXd bad(30, 2);
-    for (Eigen::Index i = 0; i < 30; ++i) bad.row(i) = Eigen::RowVector2d(static_cast<double>(i % 3), 5.0);
+    for (Eigen::Index i = 0; i < 30; ++i)
+      bad.row(i) = Eigen::RowVector2d(static_cast<double>(i % 3), 5.0);
     for (CovarianceType type : kAllTypes) {
       INFO(type_name(type));
       GaussianMixture<>::Options o;
@@ -754,8 +786,9 @@ TEST_CASE(
   r.n_components = 3;
   r.tol = 1e-8;
   const double reference = GaussianMixture<>(r).fit(X).lower_bound();
-  for (GaussianMixtureInit init : {GaussianMixtureInit::kmeans, GaussianMixtureInit::kmeans_plus_plus,
-                                   GaussianMixtureInit::random_points, GaussianMixtureInit::random_responsibilities}) {
+  for (GaussianMixtureInit init :
+       {GaussianMixtureInit::kmeans, GaussianMixtureInit::kmeans_plus_plus,
+        GaussianMixtureInit::random_points, GaussianMixtureInit::random_responsibilities}) {
     INFO("init " << static_cast<int>(init));
     std::vector<double> finals;
     GaussianMixture<>::Options o;
@@ -822,7 +855,8 @@ TEST_CASE("GaussianMixture: float and double instantiations agree", "[gmm]") {
     CHECK(g.n_iter() == gf.n_iter());
     CHECK((gf.means().cast<double>() - g.means()).cwiseAbs().maxCoeff() < 1e-3);
     for (Eigen::Index j = 0; j < 3; ++j) {
-      CHECK((gf.covariance(j).cast<double>() - g.covariance(j)).cwiseAbs().maxCoeff() < 1e-3 * g.covariance(j).cwiseAbs().maxCoeff());
+      CHECK((gf.covariance(j).cast<double>() - g.covariance(j)).cwiseAbs().maxCoeff() <
+            1e-3 * g.covariance(j).cwiseAbs().maxCoeff());
     }
     CHECK(gf.lower_bound() == Approx(g.lower_bound()).epsilon(1e-5));
     CHECK(gf.predict(Xf) == g.predict(Xo));
@@ -845,7 +879,8 @@ TEST_CASE("GaussianMixture: the article's data, with and without the noise compo
   ko.seed = 42;
   emcluster::KMeans<> km(ko);
   km.fit(Z);
-  const double km_ari = emcluster::adjusted_rand_score(truth_c, clusters_only(data.labels, km.labels()));
+  const double km_ari =
+      emcluster::adjusted_rand_score(truth_c, clusters_only(data.labels, km.labels()));
 
   GaussianMixture<>::Options o;
   o.n_components = 3;
@@ -860,17 +895,19 @@ TEST_CASE("GaussianMixture: the article's data, with and without the noise compo
   GaussianMixture<> gn(o);
   const Eigen::VectorXi labels_n = gn.fit_predict(Z);
   const double ari_n_all = emcluster::adjusted_rand_score(data.labels, labels_n);
-  const double ari_n = emcluster::adjusted_rand_score(truth_c, clusters_only(data.labels, labels_n));
+  const double ari_n =
+      emcluster::adjusted_rand_score(truth_c, clusters_only(data.labels, labels_n));
   int noise_found = 0, cluster_as_noise = 0;
   for (Eigen::Index i = 0; i < labels_n.size(); ++i) {
     if (labels_n(i) != -1) continue;
     (data.labels(i) == -1 ? noise_found : cluster_as_noise) += 1;
   }
   if (verbose()) {
-    std::cout << "article data (seed 42, standardised): KMeans ARI (clusters only) " << km_ari << "; GMM full ARI "
-              << ari_all << " (clusters only " << ari << "), n_iter " << g.n_iter() << "; with noise: ARI " << ari_n_all
-              << " (clusters only " << ari_n << "), noise weight " << gn.noise_weight() << " (truth "
-              << 30.0 / 1830.0 << "), " << noise_found << " of 30 noise points labelled -1, " << cluster_as_noise
+    std::cout << "article data (seed 42, standardised): KMeans ARI (clusters only) " << km_ari
+              << "; GMM full ARI " << ari_all << " (clusters only " << ari << "), n_iter "
+              << g.n_iter() << "; with noise: ARI " << ari_n_all << " (clusters only " << ari_n
+              << "), noise weight " << gn.noise_weight() << " (truth " << 30.0 / 1830.0 << "), "
+              << noise_found << " of 30 noise points labelled -1, " << cluster_as_noise
               << " cluster points labelled -1\n";
   }
   // Measured (seed 42): KMeans 0.862; GMM 0.909 (0.887 with the noise points); with the

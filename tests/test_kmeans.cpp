@@ -64,7 +64,8 @@ struct Traits<KMeans<S>> {
     typename E::Options o;
     o.n_clusters = 3;
     o.init = KMeansInit::explicit_centers;
-    o.initial_centers = (Eigen::MatrixXd(3, 3) << -4, 0, 0, 0, 4, 0, 4, 0, 4).finished().template cast<S>();
+    o.initial_centers =
+        (Eigen::MatrixXd(3, 3) << -4, 0, 0, 0, 4, 0, 4, 0, 4).finished().template cast<S>();
     o.kernel = AssignKernel::gemm;
     out.push_back({"explicit centres, GEMM kernel", o});
     return out;
@@ -193,10 +194,12 @@ TEST_CASE(
   std::vector<Setup> setups;
   {
     const Eigen::MatrixXd X = blobs(1000, 5, 6, 4.0, 1);
-    const Eigen::MatrixXd init = pick_rows(X, {0, 1, 2, 3, 6, 12});  // three from blob 0: many iterations
+    const Eigen::MatrixXd init =
+        pick_rows(X, {0, 1, 2, 3, 6, 12});  // three from blob 0: many iterations
     setups.push_back({"overlapping blobs, tol 1e-4", X, Eigen::VectorXd(), init, 1e-4, false});
     setups.push_back({"overlapping blobs, tol 0", X, Eigen::VectorXd(), init, 0.0, false});
-    setups.push_back({"overlapping blobs, weighted", X, positive_weights(1000, 2), init, 1e-4, false});
+    setups.push_back(
+        {"overlapping blobs, weighted", X, positive_weights(1000, 2), init, 1e-4, false});
   }
   {
     // One initial centre far away from all data: empty in the first iteration.
@@ -227,9 +230,11 @@ TEST_CASE(
     INFO(s.name << ": reference n_iter " << ref.n_iter << ", relocations " << ref.relocations);
     CHECK(ref.n_iter > 2);
     CHECK((ref.relocations > 0) == s.expect_relocation);
-    for (AssignKernel kernel : {AssignKernel::automatic, AssignKernel::direct, AssignKernel::gemm}) {
+    for (AssignKernel kernel :
+         {AssignKernel::automatic, AssignKernel::direct, AssignKernel::gemm}) {
       for (KMeansAlgorithm algorithm : {KMeansAlgorithm::lloyd, KMeansAlgorithm::hamerly}) {
-        INFO("kernel " << static_cast<int>(kernel) << ", algorithm " << static_cast<int>(algorithm));
+        INFO("kernel " << static_cast<int>(kernel) << ", algorithm "
+                       << static_cast<int>(algorithm));
         check_against_reference(s.X, s.w, s.init, s.tol, kernel, ref, algorithm);
       }
     }
@@ -290,7 +295,8 @@ TEST_CASE("KMeans: agrees with scikit-learn 1.2.1 from the same initial centres"
     CHECK((ref.labels.array() == c.labels.array()).all());
     if (c.name.find("far") != std::string::npos) CHECK(ref.relocations == 1);
   }
-  std::cout << "KMeans vs scikit-learn 1.2.1 (" << cases.size() << " cases): max |centre diff| = " << max_center_diff
+  std::cout << "KMeans vs scikit-learn 1.2.1 (" << cases.size()
+            << " cases): max |centre diff| = " << max_center_diff
             << ", max |inertia diff| = " << max_inertia_diff << "\n";
 }
 
@@ -301,8 +307,9 @@ TEST_CASE("KMeans: the inertia never increases from one iteration to the next", 
     int n_init;
     bool weighted;
   };
-  for (const Run& r : {Run{KMeansInit::kmeans_plus_plus, 3, false}, Run{KMeansInit::random_box, 4, false},
-                       Run{KMeansInit::random_box, 2, true}, Run{KMeansInit::random_samples, 2, true}}) {
+  for (const Run& r :
+       {Run{KMeansInit::kmeans_plus_plus, 3, false}, Run{KMeansInit::random_box, 4, false},
+        Run{KMeansInit::random_box, 2, true}, Run{KMeansInit::random_samples, 2, true}}) {
     INFO("init " << static_cast<int>(r.init) << ", weighted " << r.weighted);
     std::vector<KMeansIteration> seen;
     KMeans<>::Options o;
@@ -347,14 +354,15 @@ TEST_CASE("KMeans: Hamerly's algorithm gives the labels, iterations and centres 
   struct Shape {
     Eigen::Index n, d, k;
   };
-  for (const Shape sh : {Shape{6000, 16, 12}, Shape{3000, 40, 30}, Shape{5000, 3, 4}, Shape{2000, 8, 1}}) {
+  for (const Shape sh :
+       {Shape{6000, 16, 12}, Shape{3000, 40, 30}, Shape{5000, 3, 4}, Shape{2000, 8, 1}}) {
     const Eigen::MatrixXd Xd = blobs(sh.n, sh.d, std::max<Eigen::Index>(sh.k, 2), 1.0, 71 + sh.d);
     Eigen::MatrixXd init = Xd.topRows(sh.k);
     for (bool weighted : {false, true}) {
       const Eigen::VectorXd w = weighted ? positive_weights(sh.n, 73) : Eigen::VectorXd();
       for (AssignKernel kernel : {AssignKernel::direct, AssignKernel::gemm}) {
-        INFO("n " << sh.n << ", d " << sh.d << ", k " << sh.k << ", weighted " << weighted << ", kernel "
-                  << static_cast<int>(kernel));
+        INFO("n " << sh.n << ", d " << sh.d << ", k " << sh.k << ", weighted " << weighted
+                  << ", kernel " << static_cast<int>(kernel));
         // layout 0: column-major; 1: a Map of a row-major buffer (Hamerly gathers the failing
         // rows straight from X); 2: a block of a wider row-major matrix (rows with an outer
         // stride). The same types as the estimator contract's layouts.
@@ -400,7 +408,8 @@ TEST_CASE("KMeans: Hamerly's algorithm gives the labels, iterations and centres 
         const auto fast_f = fit(float(), KMeansAlgorithm::hamerly);
         CHECK(fast_f.n_iter() == plain_f.n_iter());
         CHECK(fast_f.labels() == plain_f.labels());
-        CHECK((fast_f.cluster_centers() - plain_f.cluster_centers()).cwiseAbs().maxCoeff() <= 1e-5f);
+        CHECK((fast_f.cluster_centers() - plain_f.cluster_centers()).cwiseAbs().maxCoeff() <=
+              1e-5f);
         CHECK(fast_f.inertia() == Approx(plain_f.inertia()).epsilon(1e-6));
         for (int layout : {1, 2}) {
           INFO("layout " << layout);
@@ -429,8 +438,8 @@ TEST_CASE("KMeans: Hamerly's passes skip most samples once the centres settle",
   Eigen::VectorXi labels = Eigen::VectorXi::Constant(X.rows(), -1), plain(X.rows());
   std::vector<Eigen::Index> assigned;
   for (int it = 0; it < 30; ++it) {
-    const Eigen::Index changed =
-        emcluster::detail::hamerly_pass(X, nullptr, C, labels.data(), state, AssignKernel::automatic);
+    const Eigen::Index changed = emcluster::detail::hamerly_pass(X, nullptr, C, labels.data(),
+                                                                 state, AssignKernel::automatic);
     assigned.push_back(state.assigned);
     plain.setConstant(-1);
     emcluster::detail::lloyd_pass(X, nullptr, C, plain.data(), false);
@@ -455,13 +464,14 @@ TEST_CASE("KMeans: Hamerly's passes skip most samples once the centres settle",
     C = std::move(next);
   }
   REQUIRE(assigned.size() >= 6u);
-  CHECK(assigned.front() == X.rows());  // the first pass assigns everyone
+  CHECK(assigned.front() == X.rows());    // the first pass assigns everyone
   CHECK(assigned.back() < X.rows() / 4);  // the last ones skip most
 }
 
 TEST_CASE("KMeans: automatic gives Lloyd's result, and callbacks see NaN inertias under Hamerly",
           "[kmeans][hamerly]") {
-  const Eigen::MatrixXd X = blobs(2000, 8, 5, 2.0, 79);  // 64 bytes per sample: automatic is Hamerly
+  const Eigen::MatrixXd X =
+      blobs(2000, 8, 5, 2.0, 79);  // 64 bytes per sample: automatic is Hamerly
   KMeans<>::Options o;
   o.n_clusters = 5;
   o.n_init = 1;
@@ -485,7 +495,8 @@ TEST_CASE("KMeans: automatic gives Lloyd's result, and callbacks see NaN inertia
   automatic.fit(X);
   CHECK(automatic.labels() == with_callback.labels());
   CHECK(automatic.labels() == hamerly.labels());
-  CHECK((automatic.cluster_centers() - with_callback.cluster_centers()).cwiseAbs().maxCoeff() <= 1e-12);
+  CHECK((automatic.cluster_centers() - with_callback.cluster_centers()).cwiseAbs().maxCoeff() <=
+        1e-12);
   CHECK(automatic.inertia() == Approx(with_callback.inertia()).epsilon(1e-13));
 }
 
@@ -544,9 +555,11 @@ TEST_CASE("KMeans: k-means++ with k = n puts a centre on every point, and duplic
   }
   SECTION("fewer distinct points than clusters") {
     Eigen::MatrixXd X(12, 2);
-    for (Eigen::Index i = 0; i < 12; ++i) X.row(i) << static_cast<double>(i % 3), static_cast<double>(2 * (i % 3));
+    for (Eigen::Index i = 0; i < 12; ++i)
+      X.row(i) << static_cast<double>(i % 3), static_cast<double>(2 * (i % 3));
     const Eigen::VectorXd w = positive_weights(12, 61);
-    for (KMeansInit init : {KMeansInit::kmeans_plus_plus, KMeansInit::random_samples, KMeansInit::random_box}) {
+    for (KMeansInit init :
+         {KMeansInit::kmeans_plus_plus, KMeansInit::random_samples, KMeansInit::random_box}) {
       for (bool weighted : {false, true}) {
         INFO("init " << static_cast<int>(init) << ", weighted " << weighted);
         KMeans<>::Options o;
@@ -603,7 +616,8 @@ TEST_CASE(
   REQUIRE(D.cols() == 4);
   double max_err = 0, inertia = 0, winertia = 0;
   for (Eigen::Index i = 0; i < X.rows(); ++i) {
-    for (Eigen::Index j = 0; j < 4; ++j) max_err = std::max(max_err, std::abs(D(i, j) - std::sqrt(sq_dist(X, i, C, j))));
+    for (Eigen::Index j = 0; j < 4; ++j)
+      max_err = std::max(max_err, std::abs(D(i, j) - std::sqrt(sq_dist(X, i, C, j))));
     const int l = km.labels()(i);
     CHECK(l == nearest(X, i, C));
     inertia += sq_dist(X, i, C, l);
@@ -645,7 +659,8 @@ TEST_CASE(
   const Eigen::Index nb = 600, nt = 3000, d = 3;
   Eigen::MatrixXd X = Eigen::MatrixXd::Zero(nb + nt, d);
   for (Eigen::Index i = 0; i < nb; ++i) {
-    for (Eigen::Index j = 0; j < d; ++j) X(i, j) = rng.normal() + (i % 2 ? 4.0 : -4.0) + static_cast<double>(j);
+    for (Eigen::Index j = 0; j < d; ++j)
+      X(i, j) = rng.normal() + (i % 2 ? 4.0 : -4.0) + static_cast<double>(j);
   }
   Eigen::VectorXd w = Eigen::VectorXd::Ones(nb + nt);
   w.tail(nt).setZero();
@@ -797,7 +812,8 @@ TEST_CASE("KMeans: the same seed gives the same bits, other seeds other local mi
   a.fit(X);
   CHECK(a.cluster_centers() == first);
 
-  for (KMeansInit init : {KMeansInit::kmeans_plus_plus, KMeansInit::random_samples, KMeansInit::random_box}) {
+  for (KMeansInit init :
+       {KMeansInit::kmeans_plus_plus, KMeansInit::random_samples, KMeansInit::random_box}) {
     o.init = init;
     o.n_init = 1;
     std::set<double> inertias;
@@ -851,10 +867,12 @@ TEST_CASE("KMeans: well separated blobs are recovered exactly", "[kmeans][ari]")
     Eigen::VectorXi truth(X.rows());
     for (Eigen::Index i = 0; i < X.rows(); ++i) truth(i) = static_cast<int>(i % k);
     Eigen::MatrixXd means = Eigen::MatrixXd::Zero(k, d);
-    for (Eigen::Index i = 0; i < X.rows(); ++i) means.row(truth(i)) += X.row(i) / static_cast<double>(X.rows() / k);
+    for (Eigen::Index i = 0; i < X.rows(); ++i)
+      means.row(truth(i)) += X.row(i) / static_cast<double>(X.rows() / k);
     double closest = std::numeric_limits<double>::infinity();
     for (Eigen::Index a = 0; a < k; ++a) {
-      for (Eigen::Index b = a + 1; b < k; ++b) closest = std::min(closest, (means.row(a) - means.row(b)).norm());
+      for (Eigen::Index b = a + 1; b < k; ++b)
+        closest = std::min(closest, (means.row(a) - means.row(b)).norm());
     }
     INFO("d " << d << ", closest pair of blob means " << closest);
     REQUIRE(closest > 10.0);
@@ -869,7 +887,9 @@ TEST_CASE("KMeans: well separated blobs are recovered exactly", "[kmeans][ari]")
       CHECK(emcluster::adjusted_rand_score(truth, km.labels()) == 1.0);
       // The centres are the blob means (same partition, same means).
       double worst = 0;
-      for (Eigen::Index j = 0; j < k; ++j) worst = std::max(worst, (means.rowwise() - km.cluster_centers().row(j)).rowwise().norm().minCoeff());
+      for (Eigen::Index j = 0; j < k; ++j)
+        worst = std::max(
+            worst, (means.rowwise() - km.cluster_centers().row(j)).rowwise().norm().minCoeff());
       CHECK(worst < 1e-9);
     }
   }
@@ -898,9 +918,9 @@ TEST_CASE("KMeans: the article's experiment, ARI against the truth", "[kmeans][a
     pred_c(static_cast<Eigen::Index>(r)) = km.labels()(keep[r]);
   }
   const double ari_clusters = emcluster::adjusted_rand_score(truth_c, pred_c);
-  std::cout << "KMeans on the article's data (seed 42, standardized, k = 3, n_init = 10): ARI = " << ari
-            << " (without the noise points: " << ari_clusters << "), inertia = " << km.inertia()
-            << ", n_iter = " << km.n_iter() << "\n";
+  std::cout << "KMeans on the article's data (seed 42, standardized, k = 3, n_init = 10): ARI = "
+            << ari << " (without the noise points: " << ari_clusters
+            << "), inertia = " << km.inertia() << ", n_iter = " << km.n_iter() << "\n";
   // Measured 0.8419 (0.8620 without the noise points); bounded 0.02 below. K-means cuts the
   // elongated clusters with straight boundaries, so the ARI stays below 1 (the article's point).
   CHECK(ari >= 0.82);

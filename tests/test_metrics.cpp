@@ -50,21 +50,27 @@ struct Case {
 // Reference values from scikit-learn 1.2.1 (Debian's /usr/bin/python3):
 //   from sklearn.metrics import adjusted_rand_score as ari, rand_score as rs
 //   from sklearn.metrics.cluster import pair_confusion_matrix as pcm
-//   for a, b in cases: print(repr(ari(a, b)), repr(ari(b, a)), repr(rs(a, b)), pcm(a, b).ravel().tolist())
+//   for a, b in cases: print(repr(ari(a, b)), repr(ari(b, a)), repr(rs(a, b)), pcm(a,
+//   b).ravel().tolist())
 // with E = ([(i*7)%5-1 for i in range(50)], [(i*i+3)%4 for i in range(50)]) and
 // I = ([(i*i)%7 for i in range(200)], [(i%7 if i%3 else (i*5)%11) for i in range(200)]).
 std::vector<Case> sklearn_cases() {
   return {
-      {"A", vec({0, 0, 0, 1, 1, 1}), vec({0, 0, 1, 1, 2, 2}), 0.24242424242424243, 0.6666666666666666, 16, 2, 8, 4},
+      {"A", vec({0, 0, 0, 1, 1, 1}), vec({0, 0, 1, 1, 2, 2}), 0.24242424242424243,
+       0.6666666666666666, 16, 2, 8, 4},
       {"B (with -1)", vec({-1, -1, 0, 0, 1, 1, 2, 2, 2, -1}), vec({3, 3, 3, 0, 0, 1, 1, 1, -1, 5}),
        0.12078152753108348, 0.7555555555555555, 64, 10, 12, 4},
-      {"C (permuted values)", vec({0, 0, 1, 1, 2, 2}), vec({5, 5, -1, -1, 9, 9}), 1.0, 1.0, 24, 0, 0, 6},
-      {"D (one cluster vs singletons)", vec({0, 0, 0, 0}), vec({0, 1, 2, 3}), 0.0, 0.0, 0, 0, 12, 0},
-      {"E (generated)", gen_e_true(), gen_e_pred(), -0.03375527426160337, 0.4897959183673469, 1000, 1000, 250, 200},
+      {"C (permuted values)", vec({0, 0, 1, 1, 2, 2}), vec({5, 5, -1, -1, 9, 9}), 1.0, 1.0, 24, 0,
+       0, 6},
+      {"D (one cluster vs singletons)", vec({0, 0, 0, 0}), vec({0, 1, 2, 3}), 0.0, 0.0, 0, 0, 12,
+       0},
+      {"E (generated)", gen_e_true(), gen_e_pred(), -0.03375527426160337, 0.4897959183673469, 1000,
+       1000, 250, 200},
       {"F (one sample)", vec({3}), vec({-7}), 1.0, 1.0, 0, 0, 0, 0},
       {"G (singletons both)", vec({0, 1, 2, 3}), vec({3, 2, 1, 0}), 1.0, 1.0, 12, 0, 0, 0},
       {"H (negative)", vec({0, 0, 1, 1}), vec({0, 1, 0, 1}), -0.5, 0.3333333333333333, 4, 4, 4, 0},
-      {"I (generated)", gen_i_true(), gen_i_pred(), 0.28801392131013726, 0.77678391959799, 27978, 1434, 7450, 2938},
+      {"I (generated)", gen_i_true(), gen_i_pred(), 0.28801392131013726, 0.77678391959799, 27978,
+       1434, 7450, 2938},
   };
 }
 
@@ -177,16 +183,24 @@ TEST_CASE(
     "metrics: labelings of different lengths, empty or not vectors throw std::invalid_argument",
     "[metrics]") {
   const Eigen::VectorXi a = vec({0, 1, 1}), b = vec({0, 1});
-  require_throw_with<std::invalid_argument>([&] { emcluster::adjusted_rand_score(a, b); }, "3 entries");
-  require_throw_with<std::invalid_argument>([&] { emcluster::rand_score(a, b); }, "labels_pred has 2");
-  require_throw_with<std::invalid_argument>([&] { emcluster::contingency_table(a, b); }, "labels_b has 2");
-  require_throw_with<std::invalid_argument>([&] { emcluster::adjusted_rand_score(Eigen::VectorXi(), Eigen::VectorXi()); },
-                                            "labels_true is empty");
-  require_throw_with<std::invalid_argument>([&] { emcluster::contingency_table(a, Eigen::VectorXi()); },
-                                            "labels_b is empty");
+  require_throw_with<std::invalid_argument>([&] { emcluster::adjusted_rand_score(a, b); },
+                                            "3 entries");
+  require_throw_with<std::invalid_argument>([&] { emcluster::rand_score(a, b); },
+                                            "labels_pred has 2");
+  require_throw_with<std::invalid_argument>([&] { emcluster::contingency_table(a, b); },
+                                            "labels_b has 2");
   require_throw_with<std::invalid_argument>(
-      [&] { emcluster::adjusted_rand_score(Eigen::MatrixXi::Zero(2, 3), Eigen::VectorXi::Zero(6)); }, "vector");
+      [&] { emcluster::adjusted_rand_score(Eigen::VectorXi(), Eigen::VectorXi()); },
+      "labels_true is empty");
+  require_throw_with<std::invalid_argument>(
+      [&] { emcluster::contingency_table(a, Eigen::VectorXi()); }, "labels_b is empty");
+  require_throw_with<std::invalid_argument>(
+      [&] {
+        emcluster::adjusted_rand_score(Eigen::MatrixXi::Zero(2, 3), Eigen::VectorXi::Zero(6));
+      },
+      "vector");
   Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1> big(3);
   big << 0, 1, std::int64_t(1) << 40;
-  require_throw_with<std::invalid_argument>([&] { emcluster::adjusted_rand_score(a, big); }, "labels_pred(2)");
+  require_throw_with<std::invalid_argument>([&] { emcluster::adjusted_rand_score(a, big); },
+                                            "labels_pred(2)");
 }

@@ -103,7 +103,8 @@ Eigen::MatrixXd sklearn_matrix() {
 TEST_CASE("StandardScaler: matches scikit-learn 1.2.1 on a fixed matrix", "[preprocessing]") {
   // Expected values from scikit-learn 1.2.1 (Debian's /usr/bin/python3):
   //   X = np.array(<the matrix of sklearn_matrix()>)
-  //   s = StandardScaler().fit(X); print(repr(s.mean_), repr(s.var_), repr(s.scale_), repr(s.transform(X)))
+  //   s = StandardScaler().fit(X); print(repr(s.mean_), repr(s.var_), repr(s.scale_),
+  //   repr(s.transform(X)))
   const Eigen::MatrixXd X = sklearn_matrix();
   emcluster::StandardScaler<> scaler;
   const Eigen::MatrixXd Z = scaler.fit_transform(X);
@@ -154,7 +155,8 @@ TEST_CASE("StandardScaler: transformed data have mean 0 and std 1, and inverse_t
   for (Eigen::Index j = 0; j < Z.cols(); ++j) {
     const double m = data.X.col(j).mean();
     CHECK(scaler.mean()(j) == Approx(m).epsilon(1e-13));
-    CHECK(scaler.scale()(j) == Approx(std::sqrt((data.X.col(j).array() - m).square().mean())).epsilon(1e-13));
+    CHECK(scaler.scale()(j) ==
+          Approx(std::sqrt((data.X.col(j).array() - m).square().mean())).epsilon(1e-13));
   }
   const Eigen::MatrixXd back = scaler.inverse_transform(Z);
   CHECK((back - data.X).cwiseAbs().maxCoeff() < 1e-13 * data.X.cwiseAbs().maxCoeff());
@@ -246,7 +248,9 @@ TEST_CASE("StandardScaler: with_mean = false only scales, with_std = false only 
   const Eigen::MatrixXd Z = s.fit_transform(X);
   CHECK(s.mean() == full.mean());
   CHECK(s.scale() == full.scale());
-  CHECK((Z - (X.array().rowwise() / full.scale().transpose().array()).matrix()).cwiseAbs().maxCoeff() < 1e-9);
+  CHECK((Z - (X.array().rowwise() / full.scale().transpose().array()).matrix())
+            .cwiseAbs()
+            .maxCoeff() < 1e-9);
   CHECK((s.inverse_transform(Z) - X).cwiseAbs().maxCoeff() < 1e-9);
 
   emcluster::StandardScaler<>::Options only_center;
