@@ -138,7 +138,7 @@ class GaussianMixture {
     double tol = 1e-3;
     /// Added to the diagonal of every covariance (>= 0), in the data's units (class notes).
     double reg_covar = 1e-6;
-    int max_iter = 100;       ///< EM iterations per restart at most (>= 1)
+    int max_iter = 100;  ///< EM iterations per restart at most (>= 1)
     /// Restarts; the highest lower bound wins (>= 1; ignored by a warm start).
     int n_init = 1;
     GaussianMixtureInit init = GaussianMixtureInit::kmeans;  ///< how each restart starts
@@ -201,9 +201,8 @@ class GaussianMixture {
   template <typename Derived>
   Eigen::VectorXi predict(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("GaussianMixture::predict", X);
-    return in_fit_units(X, [&](const auto& Xs) {
-      return detail::most_probable_components(Xs, density_);
-    });
+    return in_fit_units(
+        X, [&](const auto& Xs) { return detail::most_probable_components(Xs, density_); });
   }
 
   /// Posterior probability of every component for every row of X: n x k, plus a last
@@ -295,8 +294,7 @@ class GaussianMixture {
   template <typename Derived>
   double aic(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("GaussianMixture::aic", X);
-    return -2.0 * total_log_likelihood(X) +
-           2.0 * static_cast<double>(n_parameters());
+    return -2.0 * total_log_likelihood(X) + 2.0 * static_cast<double>(n_parameters());
   }
 
   /// Draws n points from the fitted mixture: the points (n x d) and the component of each
@@ -421,8 +419,8 @@ class GaussianMixture {
 
   template <typename Derived>
   double total_log_likelihood(const Eigen::MatrixBase<Derived>& X) const {
-    const double total = in_fit_units(
-        X, [&](const auto& Xs) { return detail::total_log_likelihood(Xs, density_); });
+    const double total =
+        in_fit_units(X, [&](const auto& Xs) { return detail::total_log_likelihood(Xs, density_); });
     return total - static_cast<double>(X.rows()) * log_density_shift();
   }
 
@@ -447,8 +445,8 @@ class GaussianMixture {
   /// out are in them too, `shift` = d e log 2 converts them for the callback).
   template <typename Derived>
   Run em(const Eigen::MatrixBase<Derived>& X, const double* w, const Options& o,
-         detail::MixtureParams params, const detail::NoiseBox& box, double lower_bound,
-         int restart, double shift) const {
+         detail::MixtureParams params, const detail::NoiseBox& box, double lower_bound, int restart,
+         double shift) const {
     const char* where = "GaussianMixture::fit";
     Run run;
     for (int it = 1; it <= o.max_iter; ++it) {
@@ -524,9 +522,9 @@ class GaussianMixture {
     const bool warm = options_.warm_start && fitted_;
     const double shift =
         static_cast<double>(Xs.cols()) * static_cast<double>(e) * 0.69314718055994530942;
-    const detail::NoiseBox box =
-        o.noise_component ? detail::make_noise_box(Xs, o.noise_low, o.noise_high, where)
-                          : detail::NoiseBox();
+    const detail::NoiseBox box = o.noise_component
+                                     ? detail::make_noise_box(Xs, o.noise_low, o.noise_high, where)
+                                     : detail::NoiseBox();
 
     detail::Random master(o.seed);
     const int restarts = warm ? 1 : o.n_init;
@@ -535,15 +533,15 @@ class GaussianMixture {
       detail::Random rng(master.child_seed());
       detail::MixtureParams start = warm ? detail::rescale_params(params_, exponent_ - e)
                                          : detail::initial_parameters(o, Xs, w, rng, where);
-      Run run = em(Xs, w, o, std::move(start), box,
-                   warm ? lower_bound_ + shift : -std::numeric_limits<double>::infinity(), r,
-                   shift);
+      Run run =
+          em(Xs, w, o, std::move(start), box,
+             warm ? lower_bound_ + shift : -std::numeric_limits<double>::infinity(), r, shift);
       if (r == 0 || run.lower_bound > best.lower_bound) best = std::move(run);
     }
     detail::MixtureDensity density(best.params, box);
     Vector weights = best.params.weights.template cast<Scalar>();
-    Matrix means = detail::to_scalar_checked<Scalar>(
-        detail::ldexp_matrix(best.params.means, e), where, "a component mean");
+    Matrix means = detail::to_scalar_checked<Scalar>(detail::ldexp_matrix(best.params.means, e),
+                                                     where, "a component mean");
     Eigen::VectorXd noise_low, noise_high;
     if (box.enabled) {
       noise_low = detail::ldexp_matrix(box.low, e);

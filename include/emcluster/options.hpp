@@ -69,9 +69,9 @@ enum class GaussianMixtureInit {
                             ///< (scikit-learn's "random"): every mean starts near the data's mean,
                             ///< a saddle EM leaves slowly, so with the default tol it may stop
                             ///< there; use a smaller tol or another init
-  random_points,       ///< k distinct samples as centres; every sample to its nearest centre
-  explicit_parameters  ///< Options::initial_means (required); what is not given comes from the
-                       ///< nearest-mean assignment
+  random_points,            ///< k distinct samples as centres; every sample to its nearest centre
+  explicit_parameters       ///< Options::initial_means (required); what is not given comes from the
+                            ///< nearest-mean assignment
 };
 
 /// What the per-iteration callback of GaussianMixture receives.

@@ -104,8 +104,7 @@ class StandardScaler {
   template <typename Derived>
   Matrix transform(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("StandardScaler::transform", X);
-    return (((X.template cast<double>().array().rowwise() * factor_.transpose().array())
-                 .rowwise() -
+    return (((X.template cast<double>().array().rowwise() * factor_.transpose().array()).rowwise() -
              shift_.transpose().array())
                 .rowwise() /
             divisor_.transpose().array())
@@ -144,7 +143,7 @@ class StandardScaler {
     return scale_;
   }
   /// Per-feature population variance of the training data (divisor n), rounded to Scalar: inf
-/// where the true variance exceeds the type's largest value (scale() is still finite then).
+  /// where the true variance exceeds the type's largest value (scale() is still finite then).
   const Vector& var() const {
     detail::check_fitted("StandardScaler::var", fitted_);
     return var_;

@@ -78,8 +78,8 @@ Eigen::VectorXd column_max_abs(const Plain& X) {
 /// (direct access): a lazy expression would be evaluated once per block. StandardScaler's
 /// two passes.
 template <typename Plain>
-ColumnSums column_sums(const Plain& X, const Eigen::VectorXd& center,
-                       const Eigen::VectorXd& factor, bool squares) {
+ColumnSums column_sums(const Plain& X, const Eigen::VectorXd& center, const Eigen::VectorXd& factor,
+                       bool squares) {
   const Eigen::Index d = X.cols();
   const auto chunks = make_chunks(X.rows(), 2 * static_cast<std::size_t>(d) * sizeof(double));
   std::vector<ColumnSums> partial(chunks.size());

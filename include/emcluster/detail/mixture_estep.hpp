@@ -385,15 +385,16 @@ Eigen::VectorXi most_probable_components(const Eigen::MatrixBase<Derived>& X,
                                          const MixtureDensity& density) {
   Eigen::VectorXi labels(X.rows());
   const Eigen::Index k = density.k();
-  for_each_log_prob_block(X, density, make_chunks(X.rows(), 0),
-                          [&](std::size_t, Eigen::Index begin, Eigen::MatrixXd& lp, EmWorkspace&) {
-                            for (Eigen::Index i = 0; i < lp.rows(); ++i) {
-                              Eigen::Index best = 0;
-                              lp.row(i).maxCoeff(&best);
-                              labels(begin + i) = best == k ? -1 : static_cast<int>(best);
-                            }
-                          },
-                          true);
+  for_each_log_prob_block(
+      X, density, make_chunks(X.rows(), 0),
+      [&](std::size_t, Eigen::Index begin, Eigen::MatrixXd& lp, EmWorkspace&) {
+        for (Eigen::Index i = 0; i < lp.rows(); ++i) {
+          Eigen::Index best = 0;
+          lp.row(i).maxCoeff(&best);
+          labels(begin + i) = best == k ? -1 : static_cast<int>(best);
+        }
+      },
+      true);
   return labels;
 }
 
