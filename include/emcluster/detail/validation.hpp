@@ -5,7 +5,9 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -47,15 +49,36 @@ template <typename... Parts>
   throw std::invalid_argument(message(where, ": ", parts...));
 }
 
-/// Checks that X has at least one row and one column and only finite values; reports the
-/// first non-finite entry by row and column.
+/// Largest |x| of X, chunked in parallel; NaN or +Inf when X has a non-finite entry (one
+/// vectorised pass, the same cost as a finiteness check).
 template <typename Derived>
-void check_data(const char* where, const char* name, const Eigen::MatrixBase<Derived>& X) {
+double max_abs_or_nonfinite(const Eigen::MatrixBase<Derived>& X) {
+  const auto chunks = make_chunks(X.rows(), 0);
+  std::vector<double> top(chunks.size(), 0.0);
+  for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
+    if (chunk.size() == 0) return;
+    top[c] = static_cast<double>(
+        X.middleRows(chunk.begin, chunk.size()).cwiseAbs().template maxCoeff<Eigen::PropagateNaN>());
+  });
+  double m = 0.0;
+  for (double v : top) {
+    if (std::isnan(v)) return v;
+    m = std::max(m, v);
+  }
+  return m;
+}
+
+/// Checks that X has at least one row and one column and only finite values; reports the
+/// first non-finite entry by row and column. Returns the largest |x| (folded into the
+/// finiteness pass, so it costs nothing extra).
+template <typename Derived>
+double check_data(const char* where, const char* name, const Eigen::MatrixBase<Derived>& X) {
   if (X.rows() == 0 || X.cols() == 0) {
     fail(where, name, " is empty (", X.rows(), " x ", X.cols(),
          "); it needs at least one sample (row) and one feature (column)");
   }
-  if (all_finite(X)) return;
+  const double top = max_abs_or_nonfinite(X);
+  if (std::isfinite(top)) return top;
   // Slow path, only on failure: locate the first bad entry in row order.
   for (Eigen::Index i = 0; i < X.rows(); ++i) {
     for (Eigen::Index j = 0; j < X.cols(); ++j) {
@@ -66,22 +89,61 @@ void check_data(const char* where, const char* name, const Eigen::MatrixBase<Der
       }
     }
   }
+  return top;
 }
 
-/// Checks a per-sample weight vector: n entries, finite, non-negative, positive sum.
+/// The power-of-two exponent to take out of data whose largest |x| is max_abs before a
+/// K-means fit: 0 (compute on the data as given) when max_abs is 0 or within
+/// [2^lo, 2^hi), where squared distances in Scalar and distances in float (Hamerly's
+/// bounds) neither overflow nor lose the data's spread to underflow: float [2^-31, 2^32),
+/// double [2^-100, 2^100). Otherwise e with max_abs = m 2^e, m in [0.5, 1): the fit runs
+/// on X 2^-e, exact for every entry that stays normal. Throws std::invalid_argument when
+/// max_abs is subnormal (nonzero data whose every entry is denormal).
+template <typename Scalar>
+int scale_exponent(const char* where, double max_abs) {
+  if (max_abs == 0) return 0;
+  constexpr bool is_float = sizeof(Scalar) == sizeof(float);
+  constexpr int lo = is_float ? -31 : -100, hi = is_float ? 32 : 100;
+  if (max_abs < static_cast<double>(std::numeric_limits<Scalar>::min())) {
+    fail(where, "every value of X is subnormal (largest |x| = ", max_abs,
+         "); scale the data to normal numbers first");
+  }
+  int e = 0;
+  std::frexp(max_abs, &e);
+  return (e > lo && e <= hi) ? 0 : e;
+}
+
+/// Checks a per-sample weight vector: n entries, finite, non-negative, at least one
+/// positive. The sum itself may overflow (two weights of 1.7e308): the estimators divide the
+/// weights by a power of two first (normalize_weights), or must reject such weights.
 template <typename Derived>
 void check_sample_weight(const char* where, const Eigen::MatrixBase<Derived>& w, Eigen::Index n) {
   if (w.size() != n) {
     fail(where, "sample_weight has ", w.size(), " entries but X has ", n, " rows");
   }
-  double total = 0.0;
+  double top = 0.0;
   for (Eigen::Index i = 0; i < n; ++i) {
     const double v = static_cast<double>(w.coeff(i));
     if (!std::isfinite(v)) fail(where, "sample_weight[", i, "] is not finite");
     if (v < 0) fail(where, "sample_weight[", i, "] = ", v, " is negative");
-    total += v;
+    top = std::max(top, v);
   }
-  if (!(total > 0)) fail(where, "sample_weight sums to zero; at least one weight must be positive");
+  if (!(top > 0)) fail(where, "sample_weight sums to zero; at least one weight must be positive");
+}
+
+/// Divides checked weights (check_sample_weight) by 2^e, e the exponent of the largest
+/// weight, when that weight lies outside [2^-64, 2^64] or the sum overflows; returns e (0:
+/// untouched, so ordinary weights keep their exact values). Weighted means do not change
+/// (the division is exact for every weight that stays normal); weighted sums such as the
+/// inertia must be multiplied back by 2^e.
+inline int normalize_weights(Eigen::VectorXd& w) {
+  if (w.size() == 0) return 0;
+  const double top = w.maxCoeff();
+  int e = 0;
+  std::frexp(top, &e);
+  if (e >= -64 && e <= 64 && std::isfinite(w.sum())) return 0;
+  for (Eigen::Index i = 0; i < w.size(); ++i) w(i) = std::ldexp(w(i), -e);
+  return e;
 }
 
 /// Checks that X has the number of columns the fitted model expects.
