@@ -135,8 +135,8 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
   }
 
   template <typename Derived>
-  Eigen::MatrixXd initial_centers(const Eigen::MatrixBase<Derived>& X, const double* w, int scale_exp,
-                                  detail::Random& rng) const {
+  Eigen::MatrixXd initial_centers(const Eigen::MatrixBase<Derived>& X, const double* w,
+                                  int scale_exp, detail::Random& rng) const {
     const Eigen::Index k = options_.n_clusters;
     switch (options_.init) {
       case KMeansInit::kmeans_plus_plus:
@@ -148,9 +148,10 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
       case KMeansInit::explicit_centers:
         break;
     }
-    return scale_exp == 0 ? Eigen::MatrixXd(options_.initial_centers.template cast<double>())
-                          : Eigen::MatrixXd(options_.initial_centers.template cast<double>().unaryExpr(
-                                [scale_exp](double v) { return std::ldexp(v, -scale_exp); }));
+    return scale_exp == 0
+               ? Eigen::MatrixXd(options_.initial_centers.template cast<double>())
+               : Eigen::MatrixXd(options_.initial_centers.template cast<double>().unaryExpr(
+                     [scale_exp](double v) { return std::ldexp(v, -scale_exp); }));
   }
 
   /// The absolute tolerance on the centre shift for data X.
@@ -221,8 +222,8 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
       detail::KMeansRun sub_best;
       for (int r = 0; r < kAutoRestarts; ++r) {
         detail::Random rng(master.child_seed());
-        detail::KMeansRun result =
-            run(Xs, wsp, initial_centers(Xs, wsp, scale_exp, rng), tol_sub, r, sub_labels, inertia_exp, 2 * scale_exp, false);
+        detail::KMeansRun result = run(Xs, wsp, initial_centers(Xs, wsp, scale_exp, rng), tol_sub,
+                                       r, sub_labels, inertia_exp, 2 * scale_exp, false);
         if (r == 0 || result.inertia < sub_best.inertia) sub_best = std::move(result);
       }
       best = run(X, w, sub_best.centers, tol_abs, 0, labels, inertia_exp, 2 * scale_exp);
@@ -232,7 +233,8 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
           explicit_init ? 1 : (options_.n_init > 0 ? options_.n_init : kAutoRestarts);
       for (int r = 0; r < restarts; ++r) {
         detail::Random rng(master.child_seed());
-        detail::KMeansRun result = run(X, w, initial_centers(X, w, scale_exp, rng), tol_abs, r, labels, inertia_exp, 2 * scale_exp);
+        detail::KMeansRun result = run(X, w, initial_centers(X, w, scale_exp, rng), tol_abs, r,
+                                       labels, inertia_exp, 2 * scale_exp);
         if (result.inertia < best.inertia || best_restart < 0) {
           best = std::move(result);
           best_restart = r;

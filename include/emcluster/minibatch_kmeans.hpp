@@ -161,12 +161,13 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
 
   /// Initial centres from `init_rows` random rows of X (with replacement, as scikit-learn).
   template <typename Derived>
-  Eigen::MatrixXd initial_centers(const Eigen::MatrixBase<Derived>& X, const double* w, int scale_exp,
-                                  detail::Random& rng) const {
+  Eigen::MatrixXd initial_centers(const Eigen::MatrixBase<Derived>& X, const double* w,
+                                  int scale_exp, detail::Random& rng) const {
     if (options_.init == KMeansInit::explicit_centers)
-      return scale_exp == 0 ? Eigen::MatrixXd(options_.initial_centers.template cast<double>())
-                          : Eigen::MatrixXd(options_.initial_centers.template cast<double>().unaryExpr(
-                                [scale_exp](double v) { return std::ldexp(v, -scale_exp); }));
+      return scale_exp == 0
+                 ? Eigen::MatrixXd(options_.initial_centers.template cast<double>())
+                 : Eigen::MatrixXd(options_.initial_centers.template cast<double>().unaryExpr(
+                       [scale_exp](double v) { return std::ldexp(v, -scale_exp); }));
     std::vector<Eigen::Index> rows;
     detail::sample_with_replacement(X.rows(), init_rows(X.rows()), rng, rows);
     Matrix Xi;
@@ -262,8 +263,7 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
   /// Checks, then fits on X or, outside the range where squared distances are safe, on the
   /// exact power-of-two rescaling X 2^-e (detail::scale_exponent), an expression.
   template <typename Derived>
-  MiniBatchKMeans& fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w,
-                            int weight_exp) {
+  MiniBatchKMeans& fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w, int weight_exp) {
     const char* where = "MiniBatchKMeans::fit";
     const double top = detail::check_data(where, "X", X);
     check_options(where, X.rows(), X.cols());
@@ -363,8 +363,7 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
     this->template check_scalar<Derived>();
     const char* where = "MiniBatchKMeans::partial_fit";
     const double top = detail::check_data(where, "X", X);
-    const int e =
-        this->fitted_ ? this->scale_exp_ : detail::scale_exponent<Scalar>(where, top);
+    const int e = this->fitted_ ? this->scale_exp_ : detail::scale_exponent<Scalar>(where, top);
     if (e == 0) return partial_fit_on(X, w, 0);
     return partial_fit_on(X * static_cast<Scalar>(std::ldexp(1.0, -e)), w, e);
   }

@@ -83,8 +83,9 @@ class KMeansEstimator {
   template <typename Derived>
   Eigen::VectorXi predict(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("predict", X);
-    return with_model_scale(
-        X, [&](const auto& Xs) { return nearest_centers(Xs, prepared_, model().options().kernel); });
+    return with_model_scale(X, [&](const auto& Xs) {
+      return nearest_centers(Xs, prepared_, model().options().kernel);
+    });
   }
 
   /// Euclidean distance from every row of X to every centre: an n x k matrix, which the
@@ -101,8 +102,9 @@ class KMeansEstimator {
   template <typename Derived>
   double score(const Eigen::MatrixBase<Derived>& X) const {
     check_new_data("score", X);
-    const double scaled = with_model_scale(
-        X, [&](const auto& Xs) { return inertia_of(Xs, nullptr, prepared_, model().options().kernel); });
+    const double scaled = with_model_scale(X, [&](const auto& Xs) {
+      return inertia_of(Xs, nullptr, prepared_, model().options().kernel);
+    });
     return -unscaled_inertia(where("score").c_str(), scaled, 2 * scale_exp_);
   }
   /// Minus the weighted inertia of X under the fitted centres.
@@ -113,8 +115,9 @@ class KMeansEstimator {
     int weight_exp = 0;
     const Eigen::VectorXd w =
         weights_as_double(where("score").c_str(), sample_weight, X.rows(), &weight_exp);
-    const double scaled = with_model_scale(
-        X, [&](const auto& Xs) { return inertia_of(Xs, w.data(), prepared_, model().options().kernel); });
+    const double scaled = with_model_scale(X, [&](const auto& Xs) {
+      return inertia_of(Xs, w.data(), prepared_, model().options().kernel);
+    });
     return -unscaled_inertia(where("score").c_str(), scaled, 2 * scale_exp_ + weight_exp);
   }
 
@@ -183,8 +186,9 @@ class KMeansEstimator {
     if (weight_exp) {
       *weight_exp = normalize_weights(w);
     } else if (!std::isfinite(w.sum())) {
-      fail(where, "sample_weight sums to more than the largest double; divide the weights by a "
-                  "common factor");
+      fail(where,
+           "sample_weight sums to more than the largest double; divide the weights by a "
+           "common factor");
     }
     return w;
   }
@@ -222,8 +226,9 @@ class KMeansEstimator {
   void commit(PreparedCenters<Scalar>&& prepared, Eigen::VectorXi&& labels, double inertia,
               int scale_exp = 0, int weight_exp = 0) {
     Matrix centers = scale_exp == 0 ? prepared.centers
-                                    : Matrix(prepared.centers.unaryExpr(
-                                          [scale_exp](Scalar v) { return std::ldexp(v, scale_exp); }));
+                                    : Matrix(prepared.centers.unaryExpr([scale_exp](Scalar v) {
+                                        return std::ldexp(v, scale_exp);
+                                      }));
     prepared_ = std::move(prepared);
     centers_ = std::move(centers);
     labels_ = std::move(labels);

@@ -57,8 +57,9 @@ double max_abs_or_nonfinite(const Eigen::MatrixBase<Derived>& X) {
   std::vector<double> top(chunks.size(), 0.0);
   for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
     if (chunk.size() == 0) return;
-    top[c] = static_cast<double>(
-        X.middleRows(chunk.begin, chunk.size()).cwiseAbs().template maxCoeff<Eigen::PropagateNaN>());
+    top[c] = static_cast<double>(X.middleRows(chunk.begin, chunk.size())
+                                     .cwiseAbs()
+                                     .template maxCoeff<Eigen::PropagateNaN>());
   });
   double m = 0.0;
   for (double v : top) {
