@@ -187,9 +187,9 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
   /// so the labels and (scaled back) centres are those of the same fit on X.
   template <typename Derived>
   KMeans& fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w, int weight_exp) {
-    const double top = detail::check_data("KMeans::fit", "X", X);
+    const detail::Magnitude top = detail::check_data("KMeans::fit", "X", X);
     check_options(X.rows(), X.cols());
-    const int e = detail::scale_exponent<Scalar>("KMeans::fit", top);
+    const int e = detail::scale_exponent<Scalar>("KMeans::fit", X, top);
     if (e == 0) return fit_on(X, w, 0, weight_exp);
     return fit_on(X * static_cast<Scalar>(std::ldexp(1.0, -e)), w, e, weight_exp);
   }

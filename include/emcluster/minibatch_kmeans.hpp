@@ -265,9 +265,9 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
   template <typename Derived>
   MiniBatchKMeans& fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w, int weight_exp) {
     const char* where = "MiniBatchKMeans::fit";
-    const double top = detail::check_data(where, "X", X);
+    const detail::Magnitude top = detail::check_data(where, "X", X);
     check_options(where, X.rows(), X.cols());
-    const int e = detail::scale_exponent<Scalar>(where, top);
+    const int e = detail::scale_exponent<Scalar>(where, X, top);
     if (e == 0) return fit_on(X, w, 0, weight_exp);
     return fit_on(X * static_cast<Scalar>(std::ldexp(1.0, -e)), w, e, weight_exp);
   }
@@ -362,8 +362,8 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
   MiniBatchKMeans& partial_fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w) {
     this->template check_scalar<Derived>();
     const char* where = "MiniBatchKMeans::partial_fit";
-    const double top = detail::check_data(where, "X", X);
-    const int e = this->fitted_ ? this->scale_exp_ : detail::scale_exponent<Scalar>(where, top);
+    const detail::Magnitude top = detail::check_data(where, "X", X);
+    const int e = this->fitted_ ? this->scale_exp_ : detail::scale_exponent<Scalar>(where, X, top);
     if (e == 0) return partial_fit_on(X, w, 0);
     return partial_fit_on(X * static_cast<Scalar>(std::ldexp(1.0, -e)), w, e);
   }

@@ -49,38 +49,51 @@ template <typename... Parts>
   throw std::invalid_argument(message(where, ": ", parts...));
 }
 
-/// Largest |x| of X, chunked in parallel; NaN or +Inf when X has a non-finite entry (one
-/// vectorised pass, the same cost as a finiteness check).
+/// Bounds of the largest |x| of a finite matrix: lo <= max |x| <= hi.
+struct Magnitude {
+  double lo = 0;  ///< a lower bound (0 for all-zero data)
+  double hi = 0;  ///< an upper bound (+Inf when only the exact pass can tell)
+};
+
+/// Largest |x| of finite X, chunked in parallel (one extra pass; see scale_exponent).
 template <typename Derived>
-double max_abs_or_nonfinite(const Eigen::MatrixBase<Derived>& X) {
+double max_abs(const Eigen::MatrixBase<Derived>& X) {
   const auto chunks = make_chunks(X.rows(), 0);
   std::vector<double> top(chunks.size(), 0.0);
   for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
-    if (chunk.size() == 0) return;
-    top[c] = static_cast<double>(X.middleRows(chunk.begin, chunk.size())
-                                     .cwiseAbs()
-                                     .template maxCoeff<Eigen::PropagateNaN>());
+    if (chunk.size() > 0)
+      top[c] = static_cast<double>(X.middleRows(chunk.begin, chunk.size()).cwiseAbs().maxCoeff());
   });
   double m = 0.0;
-  for (double v : top) {
-    if (std::isnan(v)) return v;
-    m = std::max(m, v);
-  }
+  for (double v : top) m = std::max(m, v);
   return m;
 }
 
 /// Checks that X has at least one row and one column and only finite values; reports the
-/// first non-finite entry by row and column. Returns the largest |x| (folded into the
-/// finiteness pass, so it costs nothing extra).
+/// first non-finite entry by row and column. The finiteness test is the sum of |x| per
+/// chunk (NaN or Inf when an entry is), so it also bounds the largest |x| at no extra cost:
+/// max <= sum <= n d max, with a factor 2 for the rounding of the sum.
 template <typename Derived>
-double check_data(const char* where, const char* name, const Eigen::MatrixBase<Derived>& X) {
+Magnitude check_data(const char* where, const char* name, const Eigen::MatrixBase<Derived>& X) {
   if (X.rows() == 0 || X.cols() == 0) {
     fail(where, name, " is empty (", X.rows(), " x ", X.cols(),
          "); it needs at least one sample (row) and one feature (column)");
   }
-  const double top = max_abs_or_nonfinite(X);
-  if (std::isfinite(top)) return top;
-  // Slow path, only on failure: locate the first bad entry in row order.
+  const auto chunks = make_chunks(X.rows(), 0);
+  std::vector<double> sums(chunks.size(), 0.0);
+  for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
+    sums[c] = static_cast<double>(X.middleRows(chunk.begin, chunk.size()).cwiseAbs().sum());
+  });
+  bool finite = true;
+  double total = 0.0;
+  for (double v : sums) {
+    finite = finite && std::isfinite(v);
+    total += v;
+  }
+  const double entries = static_cast<double>(X.rows()) * static_cast<double>(X.cols());
+  if (finite && std::isfinite(total)) return Magnitude{total / (2 * entries), 2 * total};
+  // Slow path: locate the first bad entry in row order; a sum that overflowed on finite data
+  // leaves the bounds open.
   for (Eigen::Index i = 0; i < X.rows(); ++i) {
     for (Eigen::Index j = 0; j < X.cols(); ++j) {
       const auto v = X.coeff(i, j);
@@ -90,27 +103,31 @@ double check_data(const char* where, const char* name, const Eigen::MatrixBase<D
       }
     }
   }
-  return top;
+  return Magnitude{0.0, std::numeric_limits<double>::infinity()};
 }
 
-/// The power-of-two exponent to take out of data whose largest |x| is max_abs before a
-/// K-means fit: 0 (compute on the data as given) when max_abs is 0 or within
-/// [2^lo, 2^hi), where squared distances in Scalar and distances in float (Hamerly's
-/// bounds) neither overflow nor lose the data's spread to underflow: float [2^-31, 2^32),
-/// double [2^-100, 2^100). Otherwise e with max_abs = m 2^e, m in [0.5, 1): the fit runs
-/// on X 2^-e, exact for every entry that stays normal. Throws std::invalid_argument when
-/// max_abs is subnormal (nonzero data whose every entry is denormal).
-template <typename Scalar>
-int scale_exponent(const char* where, double max_abs) {
-  if (max_abs == 0) return 0;
+/// The power-of-two exponent to take out of finite data X (with the bounds m of check_data)
+/// before a K-means fit: 0 (compute on the data as given) when the largest |x| is 0 or
+/// within [2^lo, 2^hi), where squared distances in Scalar and distances in float (Hamerly's
+/// bounds) neither overflow nor lose the data's spread to underflow: float [2^-31, 2^48),
+/// double [2^-100, 2^100). Otherwise e with max |x| = f 2^e, f in [0.5, 1): the fit runs on
+/// X 2^-e, exact for every entry that stays normal. The exact largest |x| costs one more
+/// pass, made only when the bounds m do not settle the question (extreme data, or mean |x|
+/// far below the largest). Throws std::invalid_argument when the largest |x| is subnormal.
+template <typename Scalar, typename Derived>
+int scale_exponent(const char* where, const Eigen::MatrixBase<Derived>& X, const Magnitude& m) {
   constexpr bool is_float = sizeof(Scalar) == sizeof(float);
-  constexpr int lo = is_float ? -31 : -100, hi = is_float ? 32 : 100;
-  if (max_abs < static_cast<double>(std::numeric_limits<Scalar>::min())) {
-    fail(where, "every value of X is subnormal (largest |x| = ", max_abs,
+  constexpr int lo = is_float ? -31 : -100, hi = is_float ? 48 : 100;
+  if (m.hi == 0) return 0;
+  if (m.lo >= std::ldexp(1.0, lo) && m.hi < std::ldexp(1.0, hi)) return 0;
+  const double top = max_abs(X);
+  if (top == 0) return 0;
+  if (top < static_cast<double>(std::numeric_limits<Scalar>::min())) {
+    fail(where, "every value of X is subnormal (largest |x| = ", top,
          "); scale the data to normal numbers first");
   }
   int e = 0;
-  std::frexp(max_abs, &e);
+  std::frexp(top, &e);
   return (e > lo && e <= hi) ? 0 : e;
 }
 
