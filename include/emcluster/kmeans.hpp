@@ -136,7 +136,7 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
 
   template <typename Derived>
   Eigen::MatrixXd initial_centers(const Eigen::MatrixBase<Derived>& X, const double* w,
-                                  detail::Random& rng) const {
+                                  int scale_exp, detail::Random& rng) const {
     const Eigen::Index k = options_.n_clusters;
     switch (options_.init) {
       case KMeansInit::kmeans_plus_plus:
@@ -148,7 +148,10 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
       case KMeansInit::explicit_centers:
         break;
     }
-    return options_.initial_centers.template cast<double>();
+    return scale_exp == 0
+               ? Eigen::MatrixXd(options_.initial_centers.template cast<double>())
+               : Eigen::MatrixXd(options_.initial_centers.template cast<double>().unaryExpr(
+                     [scale_exp](double v) { return std::ldexp(v, -scale_exp); }));
   }
 
   /// The absolute tolerance on the centre shift for data X.
@@ -163,21 +166,38 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
   template <typename Derived>
   detail::KMeansRun run(const Eigen::MatrixBase<Derived>& X, const double* w,
                         const Eigen::MatrixXd& centers, double tol_abs, int restart,
-                        Eigen::VectorXi& labels, bool report = true) const {
+                        Eigen::VectorXi& labels, int inertia_exp, int shift_exp,
+                        bool report = true) const {
     const KMeansAlgorithm algorithm = detail::choose_algorithm(
         options_.algorithm, options_.n_clusters, X.cols(), sizeof(Scalar), bool(options_.callback));
     const auto on_iteration = [&](int iteration, double inertia, double shift) {
-      if (report && options_.callback)
-        options_.callback(KMeansIteration{restart, iteration, inertia, shift});
+      if (report && options_.callback) {
+        // In the user's units (the fit may run on scaled data and weights).
+        const double shift_user = std::ldexp(shift, shift_exp);
+        options_.callback(
+            KMeansIteration{restart, iteration, std::ldexp(inertia, inertia_exp), shift_user});
+      }
     };
     return detail::run_kmeans(algorithm, options_.kernel, X, w, centers,
                               detail::KMeansStop{options_.max_iter, tol_abs}, labels, on_iteration);
   }
 
+  /// Checks, then fits on X or, for data outside the range where squared distances are
+  /// safe, on the expression X 2^-e (detail::scale_exponent): power-of-two scaling is exact,
+  /// so the labels and (scaled back) centres are those of the same fit on X.
   template <typename Derived>
-  KMeans& fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w) {
-    detail::check_data("KMeans::fit", "X", X);
+  KMeans& fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w, int weight_exp) {
+    const detail::Magnitude top = detail::check_data("KMeans::fit", "X", X);
     check_options(X.rows(), X.cols());
+    const int e = detail::scale_exponent<Scalar>("KMeans::fit", X, top);
+    if (e == 0) return fit_on(X, w, 0, weight_exp);
+    return fit_on(X * static_cast<Scalar>(std::ldexp(1.0, -e)), w, e, weight_exp);
+  }
+
+  template <typename Derived>
+  KMeans& fit_on(const Eigen::MatrixBase<Derived>& X, const double* w, int scale_exp,
+                 int weight_exp) {
+    const int inertia_exp = 2 * scale_exp + weight_exp;
     const double tol_abs = tolerance(X);
 
     detail::Random master(options_.seed);
@@ -202,18 +222,19 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
       detail::KMeansRun sub_best;
       for (int r = 0; r < kAutoRestarts; ++r) {
         detail::Random rng(master.child_seed());
-        detail::KMeansRun result =
-            run(Xs, wsp, initial_centers(Xs, wsp, rng), tol_sub, r, sub_labels, false);
+        detail::KMeansRun result = run(Xs, wsp, initial_centers(Xs, wsp, scale_exp, rng), tol_sub,
+                                       r, sub_labels, inertia_exp, 2 * scale_exp, false);
         if (r == 0 || result.inertia < sub_best.inertia) sub_best = std::move(result);
       }
-      best = run(X, w, sub_best.centers, tol_abs, 0, labels);
+      best = run(X, w, sub_best.centers, tol_abs, 0, labels, inertia_exp, 2 * scale_exp);
       best_restart = 0;
     } else {
       const int restarts =
           explicit_init ? 1 : (options_.n_init > 0 ? options_.n_init : kAutoRestarts);
       for (int r = 0; r < restarts; ++r) {
         detail::Random rng(master.child_seed());
-        detail::KMeansRun result = run(X, w, initial_centers(X, w, rng), tol_abs, r, labels);
+        detail::KMeansRun result = run(X, w, initial_centers(X, w, scale_exp, rng), tol_abs, r,
+                                       labels, inertia_exp, 2 * scale_exp);
         if (result.inertia < best.inertia || best_restart < 0) {
           best = std::move(result);
           best_restart = r;
@@ -229,7 +250,7 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
     }
     detail::PreparedCenters<Scalar> prepared(best.centers);
     // Commit: nothing above touched the model, so a throw leaves it as it was.
-    this->commit(std::move(prepared), std::move(labels), best.inertia);
+    this->commit(std::move(prepared), std::move(labels), best.inertia, scale_exp, weight_exp);
     this->n_iter_ = best.n_iter;
     converged_ = best.converged;
     return *this;

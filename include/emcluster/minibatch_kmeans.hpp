@@ -104,7 +104,7 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
   MiniBatchKMeans& partial_fit(const Eigen::MatrixBase<Derived>& X,
                                const Eigen::MatrixBase<WDerived>& sample_weight) {
     const Eigen::VectorXd w =
-        this->weights_as_double("MiniBatchKMeans::partial_fit", sample_weight, X.rows());
+        this->weights_as_double("MiniBatchKMeans::partial_fit", sample_weight, X.rows(), nullptr);
     return partial_fit_impl(X, w.data());
   }
 
@@ -162,9 +162,12 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
   /// Initial centres from `init_rows` random rows of X (with replacement, as scikit-learn).
   template <typename Derived>
   Eigen::MatrixXd initial_centers(const Eigen::MatrixBase<Derived>& X, const double* w,
-                                  detail::Random& rng) const {
+                                  int scale_exp, detail::Random& rng) const {
     if (options_.init == KMeansInit::explicit_centers)
-      return options_.initial_centers.template cast<double>();
+      return scale_exp == 0
+                 ? Eigen::MatrixXd(options_.initial_centers.template cast<double>())
+                 : Eigen::MatrixXd(options_.initial_centers.template cast<double>().unaryExpr(
+                       [scale_exp](double v) { return std::ldexp(v, -scale_exp); }));
     std::vector<Eigen::Index> rows;
     detail::sample_with_replacement(X.rows(), init_rows(X.rows()), rng, rows);
     Matrix Xi;
@@ -257,11 +260,21 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
     }
   }
 
+  /// Checks, then fits on X or, outside the range where squared distances are safe, on the
+  /// exact power-of-two rescaling X 2^-e (detail::scale_exponent), an expression.
   template <typename Derived>
-  MiniBatchKMeans& fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w) {
+  MiniBatchKMeans& fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w, int weight_exp) {
     const char* where = "MiniBatchKMeans::fit";
-    detail::check_data(where, "X", X);
+    const detail::Magnitude top = detail::check_data(where, "X", X);
     check_options(where, X.rows(), X.cols());
+    const int e = detail::scale_exponent<Scalar>(where, X, top);
+    if (e == 0) return fit_on(X, w, 0, weight_exp);
+    return fit_on(X * static_cast<Scalar>(std::ldexp(1.0, -e)), w, e, weight_exp);
+  }
+
+  template <typename Derived>
+  MiniBatchKMeans& fit_on(const Eigen::MatrixBase<Derived>& X, const double* w, int scale_exp,
+                          int weight_exp) {
     const Eigen::Index n = X.rows(), batch = std::min(options_.batch_size, n);
     detail::Random rng(options_.seed);
     const double tol_abs = options_.tol > 0 ? options_.tol * detail::mean_feature_variance(X) : 0.0;
@@ -278,7 +291,7 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
     const int inits = options_.init == KMeansInit::explicit_centers ? 1 : options_.n_init;
     Eigen::VectorXi scratch(m);
     for (int t = 0; t < inits; ++t) {
-      Eigen::MatrixXd centers = initial_centers(X, w, rng);
+      Eigen::MatrixXd centers = initial_centers(X, w, scale_exp, rng);
       scratch.setConstant(-1);
       const detail::PreparedCenters<Scalar> C(centers);
       const double inertia =
@@ -323,7 +336,11 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
         if (options_.max_no_improvement > 0 && no_improvement >= options_.max_no_improvement)
           stop = true;
       }
-      if (options_.callback) options_.callback(MiniBatchStep{steps, batch_inertia, ewa, shift});
+      if (options_.callback) {
+        const int ie = 2 * scale_exp + weight_exp;  // report in the user's units
+        options_.callback(MiniBatchStep{steps, std::ldexp(batch_inertia, ie), std::ldexp(ewa, ie),
+                                        std::ldexp(shift, 2 * scale_exp)});
+      }
       if (stop) break;
     }
     detail::PreparedCenters<Scalar> prepared(s.centers);
@@ -333,16 +350,28 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
       labels = Eigen::VectorXi::Constant(n, -1);
       inertia = detail::lloyd_pass(X, w, prepared, labels.data(), false, options_.kernel).inertia();
     }
-    commit(std::move(s), std::move(prepared), std::move(labels), inertia, steps, rng);
+    commit(std::move(s), std::move(prepared), std::move(labels), inertia, steps, rng, scale_exp,
+           weight_exp);
     this->n_iter_ = static_cast<int>((steps * static_cast<long>(batch) + n - 1) / n);
     return *this;
   }
 
+  /// The first partial_fit chooses the data's scale exponent (detail::scale_exponent) from
+  /// its rows; later ones scale their rows by the same factor.
   template <typename Derived>
   MiniBatchKMeans& partial_fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w) {
     this->template check_scalar<Derived>();
     const char* where = "MiniBatchKMeans::partial_fit";
-    detail::check_data(where, "X", X);
+    const detail::Magnitude top = detail::check_data(where, "X", X);
+    const int e = this->fitted_ ? this->scale_exp_ : detail::scale_exponent<Scalar>(where, X, top);
+    if (e == 0) return partial_fit_on(X, w, 0);
+    return partial_fit_on(X * static_cast<Scalar>(std::ldexp(1.0, -e)), w, e);
+  }
+
+  template <typename Derived>
+  MiniBatchKMeans& partial_fit_on(const Eigen::MatrixBase<Derived>& X, const double* w,
+                                  int scale_exp) {
+    const char* where = "MiniBatchKMeans::partial_fit";
     State s;
     const bool fitted = this->fitted_;
     detail::Random rng = fitted ? rng_ : detail::Random(options_.seed);
@@ -353,7 +382,7 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
       s.since_reassign = since_reassign_;
     } else {
       check_options(where, X.rows(), X.cols());
-      s.centers = initial_centers(X, w, rng);
+      s.centers = initial_centers(X, w, scale_exp, rng);
       s.counts = Eigen::VectorXd::Zero(options_.n_clusters);
     }
     double shift = 0;
@@ -363,17 +392,20 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
     const double inertia =
         detail::lloyd_pass(X, w, prepared, labels.data(), false, options_.kernel).inertia();
     if (options_.callback) {
-      options_.callback(
-          MiniBatchStep{n_steps_ + 1, batch_inertia / static_cast<double>(X.rows()), 0.0, shift});
+      options_.callback(MiniBatchStep{
+          n_steps_ + 1, std::ldexp(batch_inertia / static_cast<double>(X.rows()), 2 * scale_exp),
+          0.0, std::ldexp(shift, 2 * scale_exp)});
     }
-    commit(std::move(s), std::move(prepared), std::move(labels), inertia, n_steps_ + 1, rng);
+    commit(std::move(s), std::move(prepared), std::move(labels), inertia, n_steps_ + 1, rng,
+           scale_exp, 0);
     return *this;
   }
 
   /// Commits a successful fit or partial_fit (nothing before touched the model).
   void commit(State&& s, detail::PreparedCenters<Scalar>&& prepared, Eigen::VectorXi&& labels,
-              double inertia, long n_steps, const detail::Random& rng) {
-    Base::commit(std::move(prepared), std::move(labels), inertia);
+              double inertia, long n_steps, const detail::Random& rng, int scale_exp,
+              int weight_exp) {
+    Base::commit(std::move(prepared), std::move(labels), inertia, scale_exp, weight_exp);
     counts_ = std::move(s.counts);
     since_reassign_ = s.since_reassign;
     n_steps_ = n_steps;
