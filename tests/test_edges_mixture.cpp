@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "test_support.hpp"
+#include "support/check.hpp"
 
 namespace {
 
@@ -259,4 +259,22 @@ TEST_CASE("GaussianMixture: large data never produce the 'increase reg_covar' er
     CHECK(a.lower_bound() < -900.0);  // about -2 ln(1e200)
     CHECK(std::isfinite(a.lower_bound()));
   }
+}
+
+TEST_CASE("GaussianMixture: sample weights whose sum overflows give the model of equal weights",
+          "[edges][gaussian_mixture]") {
+  const Eigen::MatrixXd X = base_data();
+  emcluster::GaussianMixture<double>::Options options;
+  options.n_components = 3;
+  options.seed = 3;
+  emcluster::GaussianMixture<double> huge(options), ones(options);
+  huge.fit(X, Eigen::VectorXd::Constant(X.rows(), 1.7e308));
+  ones.fit(X, Eigen::VectorXd::Ones(X.rows()));
+  // 1.7e308 = 2^1023 * 1.0 (approximately); the division by 2^1023 is exact and every fitted
+  // quantity is a weighted mean, so the models agree to rounding.
+  CHECK(huge.weights().allFinite());
+  CHECK(huge.means().allFinite());
+  CHECK((huge.means() - ones.means()).cwiseAbs().maxCoeff() < 1e-9);
+  CHECK(std::abs(huge.lower_bound() - ones.lower_bound()) < 1e-9);
+  CHECK((huge.predict(X).array() == ones.predict(X).array()).all());
 }

@@ -180,7 +180,10 @@ class GaussianMixture {
   GaussianMixture& fit(const Eigen::MatrixBase<Derived>& X,
                        const Eigen::MatrixBase<WDerived>& sample_weight) {
     detail::check_sample_weight("GaussianMixture::fit", sample_weight, X.rows());
-    const Eigen::VectorXd w = sample_weight.template cast<double>();
+    Eigen::VectorXd w = sample_weight.template cast<double>();
+    // Extreme weights (a sum that overflows) are divided by a power of two: every fitted
+    // quantity is a weighted mean, so none changes.
+    detail::normalize_weights(w);
     return fit_impl(X, w.data());
   }
 
