@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <exception>
+#include <utility>
 #include <vector>
 
 #ifdef _OPENMP
@@ -70,12 +71,13 @@ inline int max_threads() {
 #endif
 }
 
-/// Calls body(c, chunks[c]) for every chunk, in parallel when OpenMP is on. The first
-/// exception thrown by any body is rethrown here after all threads have finished.
+/// Calls body(c, chunks[c]) for every chunk, on the OpenMP threads when `parallel` is set
+/// (and there is more than one chunk). The first exception thrown by any body is rethrown
+/// here after all threads have finished.
 template <typename Body>
-void for_each_chunk(const std::vector<Chunk>& chunks, Body&& body) {
+void for_each_chunk_if(const std::vector<Chunk>& chunks, bool parallel, Body&& body) {
   const auto count = static_cast<long>(chunks.size());
-  const bool parallel = count > 1 && chunks.back().end - chunks.front().begin >= kMinParallelRows;
+  parallel = parallel && count > 1;
   std::exception_ptr error;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1) if (parallel)
@@ -93,6 +95,15 @@ void for_each_chunk(const std::vector<Chunk>& chunks, Body&& body) {
     }
   }
   if (error) std::rethrow_exception(error);
+}
+
+/// Calls body(c, chunks[c]) for every chunk, in parallel when OpenMP is on and the chunks
+/// hold at least kMinParallelRows rows (a thread team costs more than it saves below that).
+template <typename Body>
+void for_each_chunk(const std::vector<Chunk>& chunks, Body&& body) {
+  const bool large =
+      !chunks.empty() && chunks.back().end - chunks.front().begin >= kMinParallelRows;
+  for_each_chunk_if(chunks, large, std::forward<Body>(body));
 }
 
 /// Calls body(begin, end) for every block of at most kBlockRows rows inside a chunk.

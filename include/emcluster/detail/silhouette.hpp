@@ -51,31 +51,6 @@ ClusterRows group_rows(const Eigen::MatrixBase<Derived>& X, const std::vector<Ei
   return out;
 }
 
-/// As for_each_chunk(), but parallel whenever `parallel` says so: the silhouette's cost grows
-/// with n^2, so a few thousand rows already fill the threads.
-template <typename Body>
-void for_each_chunk_if(const std::vector<Chunk>& chunks, bool parallel, Body&& body) {
-  const auto count = static_cast<long>(chunks.size());
-  parallel = parallel && count > 1;
-  std::exception_ptr error;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) if (parallel)
-#else
-  (void)parallel;
-#endif
-  for (long c = 0; c < count; ++c) {
-    try {
-      body(static_cast<std::size_t>(c), chunks[static_cast<std::size_t>(c)]);
-    } catch (...) {
-#ifdef _OPENMP
-#pragma omp critical(emcluster_for_each_chunk_if_error)
-#endif
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
-}
-
 /// Pair-feature operations (m * m * d) from which the silhouette runs on several threads.
 inline constexpr double kSilhouetteParallelWork = 4.0e6;
 /// Bytes of per-row cluster sums one block of rows may hold.
