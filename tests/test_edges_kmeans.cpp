@@ -218,7 +218,7 @@ TEST_CASE("MiniBatchKMeans::partial_fit rejects weights whose sum overflows", "[
   CHECK(!m.is_fitted());
 }
 
-TEST_CASE("Data whose every value is subnormal are rejected; subnormal entries are handled",
+TEST_CASE("Data whose every value is subnormal are rejected, subnormal entries are handled",
           "[edges][kmeans]") {
   const Mat<double> X0 = blobs<double>();
   emcluster::KMeans<double>::Options o;
