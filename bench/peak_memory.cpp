@@ -2,8 +2,9 @@
 // reset after the data are built, so that what is printed is the data plus what the fit
 // itself adds. Linux only. docs/performance.md, "Memory", quotes its output.
 //
-//   peak_memory [kmeans|kmeans_lloyd|minibatch|mixture|scaler] [rows]
-//   (default: mixture, 20000000 x 2; kmeans_lloyd: KMeansAlgorithm::lloyd, no Hamerly bounds)
+//   peak_memory [kmeans|kmeans_lloyd|kmeans_hamerly|minibatch|mixture|scaler] [rows]
+//   (default: mixture, 20000000 x 2; kmeans: KMeansAlgorithm::automatic, which is Lloyd at
+//   d = 2; kmeans_lloyd / kmeans_hamerly: that algorithm forced)
 #include <emcluster/gaussian_mixture.hpp>
 #include <emcluster/kmeans.hpp>
 #include <emcluster/minibatch_kmeans.hpp>
@@ -56,9 +57,10 @@ int main(int argc, char** argv) {
   reset_peak();
   const long long base = peak_bytes();
   long long labels_bytes = 0;
-  if (what == "kmeans" || what == "kmeans_lloyd") {
+  if (what == "kmeans" || what == "kmeans_lloyd" || what == "kmeans_hamerly") {
     emcluster::KMeans<float>::Options o;
     if (what == "kmeans_lloyd") o.algorithm = emcluster::KMeansAlgorithm::lloyd;
+    if (what == "kmeans_hamerly") o.algorithm = emcluster::KMeansAlgorithm::hamerly;
     o.n_clusters = 3;
     o.n_init = 1;
     o.max_iter = 5;

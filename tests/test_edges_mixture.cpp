@@ -278,3 +278,58 @@ TEST_CASE("GaussianMixture: sample weights whose sum overflows give the model of
   CHECK(std::abs(huge.lower_bound() - ones.lower_bound()) < 1e-9);
   CHECK((huge.predict(X).array() == ones.predict(X).array()).all());
 }
+
+TEST_CASE(
+    "GaussianMixture<double>: weighted, warm-started and explicitly started fits are "
+    "scale-invariant",
+    "[gaussian_mixture][edges]") {
+  const Eigen::MatrixXd base = base_data();
+  emcluster::detail::Random rng(99);
+  Eigen::VectorXd w(base.rows());
+  for (Eigen::Index i = 0; i < w.size(); ++i) w(i) = 0.25 + rng.uniform();
+  const double tol = 1e-9;
+  const int d = static_cast<int>(base.cols());
+  for (CovarianceType type : {CovarianceType::full, CovarianceType::diagonal}) {
+    for (int s : {-900, -300, 300, 900}) {
+      INFO("type " << static_cast<int>(type) << ", scale 2^" << s);
+      const Eigen::MatrixXd X0 = scaled<double>(base, 0), X = scaled<double>(base, s);
+      const double shift = static_cast<double>(d) * s * kLn2;
+
+      // Weighted fit.
+      emcluster::GaussianMixture<double> ref(options<double>(type, true));
+      emcluster::GaussianMixture<double> gmm(options<double>(type, true));
+      ref.fit(X0, w);
+      REQUIRE_NOTHROW(gmm.fit(X, w));
+      CHECK((gmm.predict(X).array() == ref.predict(X0).array()).all());
+      check_scaled(gmm.means(), ref.means(), s, tol, "weighted means");
+      CHECK(std::abs(gmm.lower_bound() - (ref.lower_bound() - shift)) <=
+            tol * (std::abs(ref.lower_bound()) + std::abs(shift)));
+
+      // Warm start: a short cold fit, then a second fit that continues from it.
+      auto warm_options = options<double>(type, false);
+      warm_options.warm_start = true;
+      warm_options.max_iter = 3;
+      emcluster::GaussianMixture<double> ref_warm(warm_options), warm(warm_options);
+      ref_warm.fit(X0);
+      ref_warm.fit(X0);
+      warm.fit(X);
+      REQUIRE_NOTHROW(warm.fit(X));
+      CHECK(warm.n_iter() == ref_warm.n_iter());
+      check_scaled(warm.means(), ref_warm.means(), s, tol, "warm-started means");
+      CHECK(std::abs(warm.lower_bound() - (ref_warm.lower_bound() - shift)) <=
+            tol * (std::abs(ref_warm.lower_bound()) + std::abs(shift)));
+
+      // Explicit start: initial means and precisions given in the data's units.
+      auto explicit_options = options<double>(type, false);
+      explicit_options.init = emcluster::GaussianMixtureInit::explicit_parameters;
+      explicit_options.initial_means = ref.means();
+      auto scaled_options = explicit_options;
+      scaled_options.initial_means = scaled<double>(ref.means(), s);
+      emcluster::GaussianMixture<double> ref_explicit(explicit_options), given(scaled_options);
+      ref_explicit.fit(X0);
+      REQUIRE_NOTHROW(given.fit(X));
+      CHECK((given.predict(X).array() == ref_explicit.predict(X0).array()).all());
+      check_scaled(given.means(), ref_explicit.means(), s, tol, "explicitly started means");
+    }
+  }
+}

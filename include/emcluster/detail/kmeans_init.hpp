@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <unordered_map>
 #include <vector>
 
 #include "parallel.hpp"
@@ -63,9 +64,10 @@ void block_squared_distances(const Eigen::MatrixBase<Derived>& X, Eigen::Index b
 /// Greedy k-means++ (Arthur & Vassilvitskii, with scikit-learn's greedy variant): the first
 /// centre drawn with probability proportional to the sample weight, each next one the best of
 /// `trials` candidates drawn proportionally to w * D(x)^2, "best" meaning the lowest potential
-/// sum w * min(D(x)^2, ||x - candidate||^2). Keeps one running minimum distance per sample
-/// (O(n) memory); the distances to all candidates of a block of rows come from one small GEMM.
-/// No n x k matrix.
+/// sum w * min(D(x)^2, ||x - candidate||^2). Keeps one running minimum distance per sample,
+/// in the data's own scalar type (each distance is computed in that type, so a float keeps it
+/// exactly: 4 bytes per row for float data); the distances to all candidates of a block of rows
+/// come from one small GEMM. No n x k matrix.
 template <typename Derived>
 Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const double* w,
                                  Eigen::Index k, int trials, Random& rng) {
@@ -75,7 +77,7 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
   const Eigen::Index n = X.rows(), d = X.cols();
   if (trials <= 0) trials = 2 + static_cast<int>(std::floor(std::log(static_cast<double>(k))));
   Eigen::MatrixXd centers(k, d);
-  std::vector<double> closest(static_cast<std::size_t>(n));
+  std::vector<Scalar> closest(static_cast<std::size_t>(n));
   const auto chunks = make_chunks(n, sizeof(double) * std::size_t(trials));
   std::vector<double> chunk_potential(chunks.size());
 
@@ -102,10 +104,9 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
       for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
         block_squared_distances(X, begin, end, center, center_sq, dist, xb);
         for (Eigen::Index r = 0; r < end - begin; ++r) {
-          double& cl = closest[static_cast<std::size_t>(begin + r)];
-          const double dr = static_cast<double>(dist(r, 0));
-          cl = initial ? dr : std::min(cl, dr);
-          potential += weight_of(w, begin + r) * cl;
+          Scalar& cl = closest[static_cast<std::size_t>(begin + r)];
+          cl = initial ? dist(r, 0) : std::min(cl, dist(r, 0));
+          potential += weight_of(w, begin + r) * static_cast<double>(cl);
         }
       });
       chunk_potential[c] = potential;
@@ -114,7 +115,7 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
   update_closest(0, true);
 
   auto mass = [&](Eigen::Index i) {
-    return weight_of(w, i) * closest[static_cast<std::size_t>(i)];
+    return weight_of(w, i) * static_cast<double>(closest[static_cast<std::size_t>(i)]);
   };
   std::vector<Eigen::VectorXd> chunk_candidate_potential(chunks.size());
   Eigen::MatrixXd candidate_rows(trials, d);
@@ -139,10 +140,10 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
       for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
         block_squared_distances(X, begin, end, candidates, candidates_sq, dist, xb);
         for (Eigen::Index r = 0; r < end - begin; ++r) {
-          const double cl = closest[static_cast<std::size_t>(begin + r)];
+          const Scalar cl = closest[static_cast<std::size_t>(begin + r)];
           const double wr = weight_of(w, begin + r);
           for (int t = 0; t < trials; ++t)
-            pot(t) += wr * std::min(cl, static_cast<double>(dist(r, t)));
+            pot(t) += wr * static_cast<double>(std::min(cl, dist(r, t)));
         }
       });
       chunk_candidate_potential[c] = std::move(pot);
@@ -157,19 +158,25 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
   return centers;
 }
 
-/// k distinct samples drawn uniformly (partial Fisher-Yates over an index list).
+/// k distinct samples drawn uniformly: a partial Fisher-Yates shuffle of the index list
+/// 0..n-1 whose moved entries live in a small map (O(k) memory, not O(n); the same draws and
+/// picks as the shuffle of a full list).
 template <typename Derived>
 Eigen::MatrixXd random_samples_init(const Eigen::MatrixBase<Derived>& X, Eigen::Index k,
                                     Random& rng) {
   const Eigen::Index n = X.rows();
-  std::vector<Eigen::Index> index(static_cast<std::size_t>(n));
-  for (Eigen::Index i = 0; i < n; ++i) index[static_cast<std::size_t>(i)] = i;
+  std::unordered_map<Eigen::Index, Eigen::Index> moved;  // position -> index, where not identity
+  auto at = [&moved](Eigen::Index pos) {
+    const auto it = moved.find(pos);
+    return it == moved.end() ? pos : it->second;
+  };
   Eigen::MatrixXd centers(k, X.cols());
   for (Eigen::Index j = 0; j < k; ++j) {
     const auto pick =
         j + static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(n - j)));
-    std::swap(index[static_cast<std::size_t>(j)], index[static_cast<std::size_t>(pick)]);
-    centers.row(j) = X.row(index[static_cast<std::size_t>(j)]).template cast<double>();
+    const Eigen::Index chosen = at(pick);
+    moved[pick] = at(j);  // swap positions j and pick; position j is never read again
+    centers.row(j) = X.row(chosen).template cast<double>();
   }
   return centers;
 }

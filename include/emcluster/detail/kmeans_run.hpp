@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <limits>
-#include <numeric>
 #include <utility>
 #include <vector>
 
@@ -51,27 +50,43 @@ bool relocate_empty_clusters(const Eigen::MatrixBase<Derived>& X, const double* 
     if (weights(j) == 0) empty.push_back(j);
   }
   if (empty.empty()) return false;
+  // The m farthest samples of positive weight (farthest first, ties by lower index): each
+  // chunk keeps its own m farthest in a heap, then the chunks' candidates are merged. O(k)
+  // memory per chunk, never O(n); the total order makes the result independent of chunking.
+  struct Far {
+    double dist;
+    Eigen::Index row;
+  };
+  auto farther = [](const Far& a, const Far& b) {
+    return a.dist > b.dist || (a.dist == b.dist && a.row < b.row);
+  };
   const Eigen::Index n = X.rows();
-  std::vector<double> dist(static_cast<std::size_t>(n));
+  const std::size_t m = std::min(empty.size(), static_cast<std::size_t>(n));
   const auto chunks = make_chunks(n, 0);
-  for_each_chunk(chunks, [&](std::size_t, const Chunk& chunk) {
+  std::vector<std::vector<Far>> chunk_far(chunks.size());
+  for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
+    std::vector<Far> top;  // a heap whose front is the nearest of the m kept
+    top.reserve(m);
     for (Eigen::Index i = chunk.begin; i < chunk.end; ++i) {
-      dist[static_cast<std::size_t>(i)] =
-          weight_of(w, i) > 0 ? squared_distance(X, i, old.centers_d, labels[i]) : -1.0;
+      if (!(weight_of(w, i) > 0)) continue;
+      const Far f{squared_distance(X, i, old.centers_d, labels[i]), i};
+      if (top.size() < m) {
+        top.push_back(f);
+        std::push_heap(top.begin(), top.end(), farther);
+      } else if (farther(f, top.front())) {
+        std::pop_heap(top.begin(), top.end(), farther);
+        top.back() = f;
+        std::push_heap(top.begin(), top.end(), farther);
+      }
     }
+    chunk_far[c] = std::move(top);
   });
-  std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), Eigen::Index(0));
-  const std::size_t m = std::min(empty.size(), order.size());
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(m), order.end(),
-                    [&](Eigen::Index a, Eigen::Index b) {
-                      const double da = dist[static_cast<std::size_t>(a)],
-                                   db = dist[static_cast<std::size_t>(b)];
-                      return da > db || (da == db && a < b);
-                    });
-  for (std::size_t e = 0; e < m; ++e) {
-    const Eigen::Index i = order[e];
-    if (dist[static_cast<std::size_t>(i)] < 0) break;  // only zero-weight samples left
+  std::vector<Far> far;
+  for (const auto& top : chunk_far) far.insert(far.end(), top.begin(), top.end());
+  std::sort(far.begin(), far.end(), farther);
+  if (far.size() > m) far.resize(m);
+  for (std::size_t e = 0; e < far.size(); ++e) {
+    const Eigen::Index i = far[e].row;
     const double wi = weight_of(w, i);
     const Eigen::RowVectorXd xi = wi * X.row(i).template cast<double>();
     const int from = labels[i];

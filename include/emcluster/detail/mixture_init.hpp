@@ -101,6 +101,9 @@ MixtureParams init_from_data(const Options& o, const Eigen::MatrixBase<Derived>&
       typename KMeans<Scalar>::Options ko;
       ko.n_clusters = k;
       ko.n_init = 1;  // one KMeans run per restart, as scikit-learn
+      // Plain Lloyd, as scikit-learn's start: the same centres as Hamerly's exact pruning, and
+      // no per-row bound beside the labels (4 bytes per row fewer at the fit's peak).
+      ko.algorithm = KMeansAlgorithm::lloyd;
       ko.seed = rng.child_seed();
       KMeans<Scalar> km(ko);
       if (w) {
