@@ -628,8 +628,9 @@ struct ModelAccess {
     }
     const Field noise_weight = s("noise_weight");
     p.noise_weight = read_double(noise_weight);
-    if (mo.noise_component && !(p.noise_weight > 0 && p.noise_weight < 1)) {
-      noise_weight.fail(message(p.noise_weight, " is not in (0, 1)"));
+    // (1 where the noise took every sample: the Gaussians keep the M-step's tiny weights.)
+    if (mo.noise_component && !(p.noise_weight > 0 && p.noise_weight <= 1)) {
+      noise_weight.fail(message(p.noise_weight, " is not in (0, 1]"));
     }
     if (!mo.noise_component && p.noise_weight != 0) {
       noise_weight.fail(message(p.noise_weight, " is not 0, but the model has no noise component"));
