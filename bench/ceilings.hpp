@@ -2,8 +2,8 @@
 /// @brief The machine's own ceilings, measured in the run that makes the table: sustained
 /// read bandwidth (a streaming sum over a buffer of a given size), the throughput of the
 /// vectorised exp and log the mixture's E-step uses (Eigen's .exp() and .log() on blocks of
-/// doubles, written as in detail/mixture_estep.hpp), and GEMM rates with Eigen (the block
-/// product of the K-means distance step, and a square one).
+/// doubles, written as in detail/mixture_estep.hpp), GEMM rates with Eigen (the block
+/// product of the K-means distance step, and a square one) and the cores' multiply-add peak.
 ///
 /// Every ceiling is measured on 1 thread and on `threads` threads at once (OpenMP, each
 /// thread with its own operands, as the library's chunks run), best of several repetitions:
@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
 #include <limits>
 #include <vector>
 
@@ -166,7 +167,34 @@ double eigen_gemm_rate(Eigen::Index rows, Eigen::Index d, Eigen::Index k, int th
   return 2.0 * static_cast<double>(rows * d * k) * threads * static_cast<double>(repeat) / t;
 }
 
-/// Square block product each thread runs for the FMA ceiling of eigen_gemm_rate.
+/// Square block product each thread runs beside the distance steps' shapes.
 inline constexpr Eigen::Index kSquareGemm = 256;
+
+/// Flops per second of fused multiply-adds on values held in registers: 12 independent
+/// 64-byte vectors of Scalar (enough to cover the latency of two FMA units), each updated
+/// a = a * m + c. The arithmetic ceiling of the cores, which a register-blocked kernel (the
+/// direct distance kernel) can approach more closely than a general GEMM at small shapes.
+template <typename Scalar>
+double fma_rate(int threads) {
+  using V = Eigen::Array<Scalar, 64 / sizeof(Scalar), 1>;
+  constexpr int kAcc = 12;
+  std::vector<double> sink(static_cast<std::size_t>(threads) * 8, 0.0);
+  long repeat = 1;
+  const double t = best_time(threads, repeat, [&](int thread, long times) {
+    V a[kAcc];
+    for (int i = 0; i < kAcc; ++i) a[i].setConstant(Scalar(i) / Scalar(kAcc));
+    const V m = V::Constant(Scalar(0.999)), c = V::Constant(Scalar(1e-3));
+    for (long r = 0; r < times; ++r) {
+      for (int u = 0; u < 64; ++u) {
+        for (int i = 0; i < kAcc; ++i) a[i] = a[i] * m + c;
+      }
+    }
+    double acc = 0;
+    for (int i = 0; i < kAcc; ++i) acc += static_cast<double>(a[i].sum());
+    sink[static_cast<std::size_t>(thread) * 8] += acc;
+  });
+  if (sink[0] == 42.4242) std::fprintf(stderr, " ");
+  return 2.0 * V::SizeAtCompileTime * kAcc * 64.0 * threads * static_cast<double>(repeat) / t;
+}
 
 }  // namespace emcluster_bench

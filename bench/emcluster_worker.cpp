@@ -6,8 +6,8 @@
 ///   task=ceilings bytes=B,B,... gemm=f32:RxDxK,f64:RxDxK,...
 ///       the machine's ceilings (bench/ceilings.hpp) on 1 thread and on all: read bandwidth
 ///       over buffers of B bytes (bw.B.T=bytes/s), the E-step's exp and log (exp.T=, log.T=
-///       values/s) and Eigen's GEMM at the given shapes and on a square block
-///       (gemm.f32.RxDxK.T= flops/s)
+///       values/s), Eigen's GEMM at the given shapes and on a square block
+///       (gemm.f32.RxDxK.T= flops/s) and the cores' multiply-add peak (fma.f32.T=)
 ///   task=lloyd x= dtype= n= d= k= init= iters= reps= budget= out=
 ///       KMeans from the given centres, max_iter = iters, tol = 0, n_init = 1; with
 ///       algorithm=lloyd plain Lloyd (no Hamerly bounds), else the automatic choice
@@ -156,6 +156,8 @@ int run_ceilings(const Args& a) {
   for (int t : counts) {
     add("exp", t, transcendental_rate(Transcendental::exp, t));
     add("log", t, transcendental_rate(Transcendental::log, t));
+    add("fma.f32", t, fma_rate<float>(t));
+    add("fma.f64", t, fma_rate<double>(t));
   }
   std::vector<std::string> shapes = split(a.str("gemm", "-"));
   const std::string square = std::to_string(kSquareGemm);
