@@ -14,9 +14,9 @@
 /// is the fastest of the GEMMs measured in the scalar type with those threads (any shape,
 /// Eigen or the peers' BLAS, numpy measured with all threads only) and the cores' measured
 /// multiply-add peak: the library's register-blocked direct kernel runs faster than a
-/// general GEMM at small shapes, so a GEMM rate alone would not be a floor. Labels, Hamerly's gaps and the
-/// per-iteration statistics are not counted, so the bound is a floor; an algorithm that skips
-/// work (Hamerly's bounds) can go below it.
+/// general GEMM at small shapes, so a GEMM rate alone would not be a floor. Labels, Hamerly's gaps
+/// and the per-iteration statistics are not counted, so the bound is a floor; an algorithm that
+/// skips work (Hamerly's bounds) can go below it.
 #pragma once
 
 #include <algorithm>
@@ -84,8 +84,7 @@ class Ceilings {
     for (const auto& [key, value] : values_) {
       const std::string eigen = "eigen.gemm." + dtype + ".", blas = "blas.gemm." + dtype + ".";
       const std::string suffix = "." + std::to_string(t);
-      const bool mine = key.compare(0, eigen.size(), eigen) == 0 &&
-                        key.size() > suffix.size() &&
+      const bool mine = key.compare(0, eigen.size(), eigen) == 0 && key.size() > suffix.size() &&
                         key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
       const bool peers = t == threads && key.compare(0, blas.size(), blas) == 0;
       if ((mine || peers) && value > best) {

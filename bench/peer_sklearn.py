@@ -77,7 +77,8 @@ def gemm_rates(shapes):
             if time.perf_counter() - t0 > 0.05:
                 break
             side *= 2
-        squares.append("{}:{}x{}x{}".format("f32" if dtype == np.float32 else "f64", side, side, side))
+        name = "f32" if dtype == np.float32 else "f64"
+        squares.append("{}:{}x{}x{}".format(name, side, side, side))
     for s in shapes + squares:
         dtype = np.float32 if s.startswith("f32") else np.float64
         rows, d, k = (int(v) for v in s[4:].split("x"))
