@@ -3,13 +3,14 @@
 /// on the comparison's workloads, each phase beside the ceiling that bounds it
 /// (bench/ceilings.hpp, measured by this program first).
 ///
-///   emcluster_bench_profile [--quick] [--reps N] [--only TEXT]
+///   emcluster_bench_profile [--quick] [--reps N] [--only TEXT] [--kernel auto|gemm|direct]
 ///   scripts/bench --profile [--quick] ...
 ///
 /// The phases are timed inside one pass over the data, block by block (kBlockRows rows),
 /// with the library's own detail kernels called in the order its passes call them:
 ///
-///  - K-means, one plain Lloyd pass (detail::lloyd_chunk) and the M-step: copy (copy_block:
+///  - K-means, one plain Lloyd pass (detail::lloyd_chunk; the assignment kernel the library
+///    chooses, or the one --kernel names) and the M-step: copy (copy_block:
 ///    the block transposed into the kernel's column-major workspace: the reads of the data),
 ///    distances and arg-min (assign_rows), labels, accumulation (masked_block_stats or the
 ///    row-by-row RowStats), reductions (the chunks' flush, combine_in_order,
@@ -141,6 +142,16 @@ void print_lines(const std::string& title, const std::vector<Line>& phases,
   }
 }
 
+/// Whether the instrumented pass computed what the library's pass computes: the largest
+/// difference between their M-steps' results, relative to the largest value.
+void print_agreement(const Eigen::MatrixXd& mine, const Eigen::MatrixXd& theirs) {
+  const double diff = (mine - theirs).cwiseAbs().maxCoeff();
+  std::printf(
+      "\nThe instrumented pass's M-step result differs from the library's by %.3g "
+      "(relative to the largest value; 0: the same bits).\n",
+      diff / std::max(theirs.cwiseAbs().maxCoeff(), 1e-300));
+}
+
 std::string floor_text(double seconds, const std::string& what) {
   char buf[200];
   std::snprintf(buf, sizeof(buf), "%.3f ms: %s", seconds * 1e3, what.c_str());
@@ -233,7 +244,8 @@ enum KPhase { kCopy, kDist, kArgmin, kLabels, kAccum, kReduce, kKPhases };
 /// One plain Lloyd pass over X from centres C0, phase by phase (see the file comment).
 template <typename Scalar>
 std::vector<double> kmeans_phases(const RowMatrix<Scalar>& X, const Eigen::MatrixXd& C0,
-                                  emcluster::AssignKernel kernel, double clock) {
+                                  emcluster::AssignKernel kernel, double clock,
+                                  Eigen::MatrixXd& result) {
   const Eigen::Index n = X.rows(), d = X.cols(), k = C0.rows();
   const ed::PreparedCenters<Scalar> C(C0);
   const bool gemm = kernel == emcluster::AssignKernel::gemm;
@@ -318,25 +330,27 @@ std::vector<double> kmeans_phases(const RowMatrix<Scalar>& X, const Eigen::Matri
   if (!gemm) out[kArgmin] = std::max(0.0, out[kArgmin] - out[kDist]);
   out[kReduce] += reduce;
   out[kKPhases] = t1 - t0 + reduce;  // wall of the whole instrumented pass
-  if (check == Scalar(42.4242) || updated(0, 0) == 42.4242) std::fprintf(stderr, " ");
+  if (check == Scalar(42.4242)) std::fprintf(stderr, " ");
+  result = updated;
   return out;
 }
 
 /// Wall seconds of the library's own plain Lloyd pass and M-step.
 template <typename Scalar>
 double library_lloyd(const RowMatrix<Scalar>& X, const Eigen::MatrixXd& C0,
-                     emcluster::AssignKernel kernel) {
+                     emcluster::AssignKernel kernel, Eigen::MatrixXd& result) {
   const ed::PreparedCenters<Scalar> C(C0);
   std::vector<int> labels(std::size_t(X.rows()), -1);
   const double t0 = now_seconds();
   const ed::LloydStats s = ed::lloyd_pass(X, nullptr, C, labels.data(), true, kernel);
   const Eigen::MatrixXd updated = ed::updated_centers(s, C.centers_d);
   const double t = now_seconds() - t0;
-  if (updated(0, 0) == 42.4242) std::fprintf(stderr, " ");
+  result = updated;
   return t;
 }
 
 struct Options {
+  emcluster::AssignKernel kernel = emcluster::AssignKernel::automatic;
   bool quick = false;
   int reps = 5;
   std::string only;
@@ -350,7 +364,7 @@ void profile_kmeans(const std::string& label, const RowMatrix<Scalar>& X, Eigen:
   const std::string title = "K-means, " + label + " " + type;
   if (!opt.only.empty() && title.find(opt.only) == std::string::npos) return;
   const Eigen::MatrixXd C0 = random_rows(X, k, 1);
-  const auto kernel = ed::choose_kernel(emcluster::AssignKernel::automatic, k, d);
+  const auto kernel = ed::choose_kernel(opt.kernel, k, d);
   const int threads = ed::max_threads();
   // Ceilings at this shape and size, all threads.
   const double bytes = static_cast<double>(n * d) * sizeof(Scalar);
@@ -361,16 +375,17 @@ void profile_kmeans(const std::string& label, const RowMatrix<Scalar>& X, Eigen:
                 eigen_gemm_rate<Scalar>(kSquareGemm, kSquareGemm, kSquareGemm, threads),
                 fma_rate<Scalar>(threads)});
   std::vector<double> best;
+  Eigen::MatrixXd mine, theirs;  // the M-step's new centres or means, both ways
   double best_sum = std::numeric_limits<double>::infinity(), lib = best_sum, read = best_sum;
   for (int rep = 0; rep < opt.reps; ++rep) {
-    const std::vector<double> p = kmeans_phases(X, C0, kernel, clock);
+    const std::vector<double> p = kmeans_phases(X, C0, kernel, clock, mine);
     double sum = 0;
     for (int q = 0; q < kKPhases; ++q) sum += p[std::size_t(q)];
     if (sum < best_sum) {
       best_sum = sum;
       best = p;
     }
-    lib = std::min(lib, library_lloyd(X, C0, kernel));
+    lib = std::min(lib, library_lloyd(X, C0, kernel, theirs));
     read = std::min(read, streaming_read(X));
   }
   const double flops = 2.0 * static_cast<double>(n * k * d);
@@ -398,13 +413,14 @@ void profile_kmeans(const std::string& label, const RowMatrix<Scalar>& X, Eigen:
                {"library: lloyd_pass + updated_centers, wall", lib, ""},
                {"streaming sum over the data, wall", read,
                 floor_text(bytes / bw, "data bytes / bandwidth")}});
+  print_agreement(mine, theirs);
 }
 
 enum EPhase { eCopy, eLogDensity, eExp, eLog, eNormalise, eAccum, eReduce, eEPhases };
 
 /// One EM pass (em_pass, log_prob_to_responsibilities re-composed) and the M-step.
 std::vector<double> em_phases(const RowMatrix<double>& X, const ed::MixtureDensity& density,
-                              double clock) {
+                              double clock, Eigen::MatrixXd& result) {
   const Eigen::Index n = X.rows(), d = X.cols(), k = density.k();
   const auto type = density.params.type;
   const auto chunks = ed::stats_chunks(n, type, k, d);
@@ -461,19 +477,21 @@ std::vector<double> em_phases(const RowMatrix<double>& X, const ed::MixtureDensi
   for (int p = 0; p < eEPhases; ++p) out[std::size_t(p)] = pc.seconds(p, clock);
   out[eReduce] += reduce;
   out[eEPhases] = t1 - t0 + reduce;
-  if (next.means(0, 0) == 42.4242) std::fprintf(stderr, " ");
+  result = next.means;
   return out;
 }
 
 /// Wall seconds of the library's own EM pass, combination and M-step.
-double library_em(const RowMatrix<double>& X, const ed::MixtureDensity& density) {
+double library_em(const RowMatrix<double>& X, const ed::MixtureDensity& density,
+                  Eigen::MatrixXd& result) {
   const double t0 = now_seconds();
   Eigen::Index bad = -1;
   const auto partial = ed::em_pass(X, nullptr, density, bad);
   const ed::MixtureParams next = ed::m_step(ed::combine(partial), density.params.means,
                                             density.reference, 1e-6, false, "profile");
   const double t = now_seconds() - t0;
-  if (bad >= 0 || next.means(0, 0) == 42.4242) std::fprintf(stderr, " ");
+  if (bad >= 0) throw std::runtime_error("a row of zero density");
+  result = next.means;
   return t;
 }
 
@@ -494,16 +512,17 @@ void profile_em(const std::string& label, const RowMatrix<double>& X, Eigen::Ind
   const double exp_rate = transcendental_rate(Transcendental::exp, threads);
   const double log_rate = transcendental_rate(Transcendental::log, threads);
   std::vector<double> best;
+  Eigen::MatrixXd mine, theirs;  // the M-step's new centres or means, both ways
   double best_sum = std::numeric_limits<double>::infinity(), lib = best_sum, read = best_sum;
   for (int rep = 0; rep < opt.reps; ++rep) {
-    const std::vector<double> p = em_phases(X, density, clock);
+    const std::vector<double> p = em_phases(X, density, clock, mine);
     double sum = 0;
     for (int q = 0; q < eEPhases; ++q) sum += p[std::size_t(q)];
     if (sum < best_sum) {
       best_sum = sum;
       best = p;
     }
-    lib = std::min(lib, library_em(X, density));
+    lib = std::min(lib, library_em(X, density, theirs));
     read = std::min(read, streaming_read(X));
   }
   const double nk = static_cast<double>(n * k), nn = static_cast<double>(n);
@@ -527,6 +546,7 @@ void profile_em(const std::string& label, const RowMatrix<double>& X, Eigen::Ind
                {"library: em_pass + combine + m_step, wall", lib, ""},
                {"streaming sum over the data, wall", read,
                 floor_text(bytes / bw, "data bytes / bandwidth")}});
+  print_agreement(mine, theirs);
 }
 
 int profile_main(int argc, char** argv) {
@@ -539,9 +559,15 @@ int profile_main(int argc, char** argv) {
       opt.reps = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--only" && i + 1 < argc) {
       opt.only = argv[++i];
+    } else if (a == "--kernel" && i + 1 < argc) {
+      const std::string k = argv[++i];
+      opt.kernel = k == "gemm"     ? emcluster::AssignKernel::gemm
+                   : k == "direct" ? emcluster::AssignKernel::direct
+                                   : emcluster::AssignKernel::automatic;
     } else {
       std::fprintf(a == "--help" ? stdout : stderr,
-                   "usage: emcluster_bench_profile [--quick] [--reps N] [--only TEXT]\n");
+                   "usage: emcluster_bench_profile [--quick] [--reps N] [--only TEXT] "
+                   "[--kernel auto|gemm|direct]\n");
       return a == "--help" ? 0 : 2;
     }
   }
