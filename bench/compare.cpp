@@ -349,21 +349,20 @@ Ceilings measure_ceilings(const std::vector<Workload>& ws, const Programs& P, co
   int status = 0;
   wait_until_idle(opt.wait_idle);
   std::fprintf(stderr, "measuring the machine's ceilings ...\n");
-  const std::string mine =
-      result_line(capture("env OMP_NUM_THREADS=" + std::to_string(threads) + " " +
-                              quote(P.emcluster) + " task=ceilings bytes=" + join(bytes) +
-                              " gemm=" + join(shapes),
-                          log, status));
+  const std::string mine = result_line(
+      capture("env OMP_NUM_THREADS=" + std::to_string(threads) + " " + quote(P.emcluster) +
+                  " task=ceilings bytes=" + join(bytes) + " gemm=" + join(shapes),
+              log, status));
   if (mine.empty()) throw std::runtime_error("emcluster_worker task=ceilings failed; see " + log);
   c.add_line(mine, "eigen");
   if (!P.have_sklearn) {
     c.blas_note = "scikit-learn's Python not found";
     return c;
   }
-  const std::string peers = result_line(capture(
-      peer_env(opt) + " " + quote(P.python) + " " + quote(P.sklearn) + " task=gemm gemm=" +
-          join(shapes),
-      log, status));
+  const std::string peers =
+      result_line(capture(peer_env(opt) + " " + quote(P.python) + " " + quote(P.sklearn) +
+                              " task=gemm gemm=" + join(shapes),
+                          log, status));
   const std::string blas = field(peers, "blas");
   if (peers.empty()) {
     c.blas_note = "peer_sklearn.py task=gemm failed; see " + log;

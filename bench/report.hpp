@@ -41,16 +41,17 @@ inline std::string fmt_rate(double value, const char* unit) {
 /// The ceilings of this run, as lines of the table's header (every measured value).
 inline void print_ceilings(const Ceilings& c) {
   const int all = c.threads;
-  std::printf("- ceilings measured in this run (bench/ceilings.hpp; 1 thread / %d threads, best "
-              "of 7):\n", all);
+  std::printf(
+      "- ceilings measured in this run (bench/ceilings.hpp; 1 thread / %d threads, best "
+      "of 7):\n",
+      all);
   std::vector<std::string> sizes;  // bytes, smallest first
   for (const std::string& key : c.keys("bw.")) {
     if (key.size() > 5 && key.compare(key.size() - 2, 2, ".1") == 0)
       sizes.push_back(key.substr(3, key.size() - 5));
   }
-  std::sort(sizes.begin(), sizes.end(), [](const std::string& a, const std::string& b) {
-    return std::stod(a) < std::stod(b);
-  });
+  std::sort(sizes.begin(), sizes.end(),
+            [](const std::string& a, const std::string& b) { return std::stod(a) < std::stod(b); });
   for (const std::string& bytes : sizes) {
     std::printf("  - read bandwidth over %.1f MB: %s / %s\n", std::stod(bytes) / 1e6,
                 fmt_rate(c.get("bw." + bytes + ".1"), "B/s").c_str(),
@@ -64,13 +65,13 @@ inline void print_ceilings(const Ceilings& c) {
     for (const std::string& key : c.keys(std::string(source) + ".gemm.")) {
       const std::string tail = key.substr(std::string(source).size() + 6);  // f32.RxDxK.T
       if (source == std::string("eigen") && tail.compare(tail.size() - 2, 2, ".1") != 0) continue;
-      const std::string shape = source == std::string("eigen") ? tail.substr(0, tail.size() - 2)
-                                                               : tail;
+      const std::string shape =
+          source == std::string("eigen") ? tail.substr(0, tail.size() - 2) : tail;
       line += (line.empty() ? "" : ", ") + shape + " " + fmt_rate(c.get(key), "FLOP/s");
       if (source == std::string("eigen")) {
-        line += " / " + fmt_rate(c.get(std::string(source) + ".gemm." + shape + "." +
-                                        std::to_string(all)),
-                                 "FLOP/s");
+        line += " / " +
+                fmt_rate(c.get(std::string(source) + ".gemm." + shape + "." + std::to_string(all)),
+                         "FLOP/s");
       }
     }
     if (source == std::string("eigen")) {
@@ -93,9 +94,10 @@ inline void print_ceilings(const Ceilings& c) {
                 fmt_rate(p1, "FLOP/s").c_str(), which1.c_str(), fmt_rate(p, "FLOP/s").c_str(),
                 which.c_str());
   }
-  std::printf("- bound per row (docs/performance.md, \"Bounds\"): K-means max(data bytes / "
-              "bandwidth, 2nkd / flop peak); EM max(data bytes / bandwidth, nk / exp rate + n / "
-              "log rate, flops / flop peak f64); the ceilings of the row's threads\n");
+  std::printf(
+      "- bound per row (docs/performance.md, \"Bounds\"): K-means max(data bytes / "
+      "bandwidth, 2nkd / flop peak); EM max(data bytes / bandwidth, nk / exp rate + n / "
+      "log rate, flops / flop peak f64); the ceilings of the row's threads\n");
 }
 
 /// "0.41 ms mem": a row's bound and its limiting term ("" when there is none).
@@ -121,8 +123,8 @@ inline void print_table(const std::vector<Run>& runs, const Ceilings& ceilings) 
       continue;
     }
     char times_bound[32] = "";
-    if (bound.valid) std::snprintf(times_bound, sizeof(times_bound), "%.2f",
-                                   r.per_iter() / bound.seconds());
+    if (bound.valid)
+      std::snprintf(times_bound, sizeof(times_bound), "%.2f", r.per_iter() / bound.seconds());
     const Run* sk = find_run(runs, r, "sklearn");
     char ratio[32] = "";
     if (sk) std::snprintf(ratio, sizeof(ratio), "%.2f", sk->per_iter() / r.per_iter());

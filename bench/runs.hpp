@@ -28,11 +28,11 @@ struct Workload {
 /// One (workload, task, implementation) run and its result.
 struct Run {
   const Workload* w = nullptr;
-  std::string task;   // lloyd, e2e, gmm
-  std::string dtype;  // f32, f64
-  std::string cov;    // gmm: full, diag, spherical
-  std::string impl;   // emcluster, sklearn, faiss, opencv
-  int threads = 0;    // emcluster: OMP_NUM_THREADS (0 = all)
+  std::string task;     // lloyd, e2e, gmm
+  std::string dtype;    // f32, f64
+  std::string cov;      // gmm: full, diag, spherical
+  std::string impl;     // emcluster, sklearn, faiss, opencv
+  int threads = 0;      // emcluster: OMP_NUM_THREADS (0 = all)
   std::string variant;  // emcluster K-means: "" (automatic algorithm) or "lloyd" (no pruning)
   int iters = 20;
   // results
