@@ -25,6 +25,9 @@
 ///  3. Computes the objective of every result itself, the same way for all (inertia of the
 ///     final centres; mean log-likelihood of the final mixture: bench/objectives.hpp), and
 ///     prints one table and a check of the performance targets (bench/report.hpp).
+///  Before the runs it measures the machine's ceilings (emcluster_worker task=ceilings,
+///  bench/ceilings.hpp, and numpy's GEMM through peer_sklearn.py task=gemm), from which every
+///  row gets its bound (bench/bounds.hpp).
 #include <emcluster/kmeans.hpp>
 
 #include <Eigen/Core>
@@ -41,6 +44,7 @@
 #include <thread>
 #include <vector>
 
+#include "bounds.hpp"
 #include "objectives.hpp"
 #include "process.hpp"
 #include "report.hpp"
@@ -201,6 +205,7 @@ std::string command_for(const Run& r, const Programs& P, const Options& opt, con
        << " init=" << quote(w.path(dir, "C0")) << " labels=" << quote(w.path(dir, "L0"))
        << " out=" << quote(out) << " reps=" << (r.task == "e2e" ? 1 : opt.reps)
        << " budget=" << opt.budget;
+  if (r.variant == "lloyd") args << " algorithm=lloyd";
   if (r.task == "gmm") args << " cov=" << r.cov << " gmm=" << quote(w.path(dir, "gmm." + r.cov));
   if (r.impl == "emcluster") {
     const int threads =
@@ -262,7 +267,8 @@ void execute(Run& r, const Programs& P, const Options& opt, const std::string& d
 std::vector<Run> plan_runs(const std::vector<Workload>& ws, const Programs& P, const Options& opt) {
   std::vector<Run> runs;
   auto add = [&](const Workload& w, const std::string& task, const std::string& dtype,
-                 const std::string& cov, const std::string& impl, int threads = 0, int iters = 20) {
+                 const std::string& cov, const std::string& impl, int threads = 0, int iters = 20,
+                 const std::string& variant = "") {
     if (impl == "sklearn" && !P.have_sklearn) return;
     if (impl == "faiss" && !P.have_faiss) return;
     if (impl == "opencv" && !P.have_opencv) return;
@@ -274,6 +280,7 @@ std::vector<Run> plan_runs(const std::vector<Workload>& ws, const Programs& P, c
     r.impl = impl;
     r.threads = threads;
     r.iters = iters;
+    r.variant = variant;
     if (!opt.only.empty() && r.text().find(opt.only) == std::string::npos) return;
     runs.push_back(r);
   };
@@ -283,6 +290,8 @@ std::vector<Run> plan_runs(const std::vector<Workload>& ws, const Programs& P, c
       if ((dtype == "f32" && !w.has_f32) || (dtype == "f64" && !w.has_f64)) continue;
       add(w, "lloyd", dtype, "", "sklearn");
       add(w, "lloyd", dtype, "", "emcluster");
+      // Plain Lloyd (no Hamerly bounds) where the GEMM bound applies: 200k x 128, k = 256.
+      if (dtype == "f32" && w.d >= 128) add(w, "lloyd", dtype, "", "emcluster", 0, 20, "lloyd");
       if (dtype == "f32") {
         add(w, "lloyd", dtype, "", "emcluster", 1);
         add(w, "lloyd", dtype, "", "faiss");
@@ -310,6 +319,59 @@ std::vector<Run> plan_runs(const std::vector<Workload>& ws, const Programs& P, c
     add(w, "e2e", dtype, "", "emcluster");
   }
   return runs;
+}
+
+/// The machine's ceilings for these workloads: read bandwidth over each data set's size,
+/// exp and log, Eigen's GEMM at each K-means distance step's shape (emcluster_worker
+/// task=ceilings), and numpy's GEMM at the same shapes when numpy uses OpenBLAS.
+Ceilings measure_ceilings(const std::vector<Workload>& ws, const Programs& P, const Options& opt,
+                          const std::string& dir) {
+  std::vector<std::string> bytes, shapes;
+  auto add_once = [](std::vector<std::string>& v, const std::string& s) {
+    if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+  };
+  for (const Workload& w : ws) {
+    for (const std::string dtype : {"f32", "f64"}) {
+      if ((dtype == "f32" && !w.has_f32) || (dtype == "f64" && !w.has_f64)) continue;
+      add_once(bytes, std::to_string(static_cast<unsigned long long>(data_bytes(w, dtype))));
+      add_once(shapes, dtype + ":" + std::to_string(emcluster::detail::kBlockRows) + "x" +
+                           std::to_string(w.d) + "x" + std::to_string(w.k));
+    }
+  }
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const std::string& x : v) s += (s.empty() ? "" : ",") + x;
+    return s;
+  };
+  const int threads = static_cast<int>(std::thread::hardware_concurrency());
+  const std::string log = dir + "/log.txt";
+  Ceilings c;
+  int status = 0;
+  wait_until_idle(opt.wait_idle);
+  std::fprintf(stderr, "measuring the machine's ceilings ...\n");
+  const std::string mine = result_line(
+      capture("env OMP_NUM_THREADS=" + std::to_string(threads) + " " + quote(P.emcluster) +
+                  " task=ceilings bytes=" + join(bytes) + " gemm=" + join(shapes),
+              log, status));
+  if (mine.empty()) throw std::runtime_error("emcluster_worker task=ceilings failed; see " + log);
+  c.add_line(mine, "eigen");
+  if (!P.have_sklearn) {
+    c.blas_note = "scikit-learn's Python not found";
+    return c;
+  }
+  const std::string peers =
+      result_line(capture(peer_env(opt) + " " + quote(P.python) + " " + quote(P.sklearn) +
+                              " task=gemm gemm=" + join(shapes),
+                          log, status));
+  const std::string blas = field(peers, "blas");
+  if (peers.empty()) {
+    c.blas_note = "peer_sklearn.py task=gemm failed; see " + log;
+  } else if (blas.compare(0, 8, "openblas") != 0) {
+    c.blas_note = "numpy's BLAS is not OpenBLAS: " + blas;
+  } else {
+    c.add_line(peers, "blas");
+  }
+  return c;
 }
 
 // ---- 3. the report ----
@@ -441,6 +503,8 @@ int driver_main(int argc, char** argv) {
   print_environment(P, opt, opt.dir);
   const std::vector<Workload> ws = make_workloads(opt.dir, opt);
   std::vector<Run> runs = plan_runs(ws, P, opt);
+  const Ceilings ceilings = measure_ceilings(ws, P, opt, opt.dir);
+  print_ceilings(ceilings);
 
   const OtherLoad others;
   for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -483,8 +547,8 @@ int driver_main(int argc, char** argv) {
       "\n- other processes used %.2f cores on average during the runs; %d run(s) marked * had "
       "other work above %.1f core\n",
       others.cores(), busy_runs, kBusy);
-  print_table(runs);
-  print_targets(runs);
+  print_table(runs, ceilings);
+  print_targets(runs, ceilings);
   for (const Run& r : runs) {
     if (r.ok && r.task != "e2e" && r.iters_known && r.iters_run < r.iters) {
       std::printf("- note: %s stopped after %ld of %d iterations (labels stable)\n",

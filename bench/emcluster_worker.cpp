@@ -3,8 +3,14 @@
 /// emcluster_compare in its own process like the peers; see bench/worker.hpp for the protocol.
 ///
 ///   task=info                                   the build: ISA, OpenMP, threads
+///   task=ceilings bytes=B,B,... gemm=f32:RxDxK,f64:RxDxK,...
+///       the machine's ceilings (bench/ceilings.hpp) on 1 thread and on all: read bandwidth
+///       over buffers of B bytes (bw.B.T=bytes/s), the E-step's exp and log (exp.T=, log.T=
+///       values/s), Eigen's GEMM at the given shapes and on a square block
+///       (gemm.f32.RxDxK.T= flops/s) and the cores' multiply-add peak (fma.f32.T=)
 ///   task=lloyd x= dtype= n= d= k= init= iters= reps= budget= out=
-///       KMeans from the given centres, max_iter = iters, tol = 0, n_init = 1
+///       KMeans from the given centres, max_iter = iters, tol = 0, n_init = 1; with
+///       algorithm=lloyd plain Lloyd (no Hamerly bounds), else the automatic choice
 ///   task=e2e   x= dtype= n= d= k= reps= budget= out=
 ///       KMeans with its defaults (seed 0)
 ///   task=gmm   x= dtype=f64 n= d= k= gmm= cov= iters= reps= budget= out=
@@ -20,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "ceilings.hpp"
 #include "worker.hpp"
 #include "workloads.hpp"
 
@@ -49,6 +56,7 @@ int run_kmeans(const Args& a) {
     o.max_iter = static_cast<int>(a.num("iters"));
     o.tol = 0.0;
     o.n_init = 1;
+    if (a.str("algorithm", "auto") == "lloyd") o.algorithm = emcluster::KMeansAlgorithm::lloyd;
   } else {
     o.seed = 0;  // task e2e: everything else at its default
   }
@@ -117,6 +125,61 @@ int run_gmm(const Args& a) {
   return 0;
 }
 
+/// Comma-separated items of a list argument.
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start < list.size()) {
+    std::size_t end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    if (end > start) items.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return items;
+}
+
+/// task=ceilings: every ceiling on 1 thread and on all threads, as one RESULT line.
+int run_ceilings(const Args& a) {
+  const int all = ceiling_threads();
+  std::vector<int> counts = {1};
+  if (all > 1) counts.push_back(all);
+  std::string out;
+  char buf[160];
+  auto add = [&](const std::string& key, int threads, double value) {
+    std::snprintf(buf, sizeof(buf), " %s.%d=%.6g", key.c_str(), threads, value);
+    out += buf;
+  };
+  for (const std::string& b : split(a.str("bytes", "-"))) {
+    if (b == "-") continue;
+    for (int t : counts) add("bw." + b, t, read_bandwidth(std::stoull(b), t));
+  }
+  for (int t : counts) {
+    add("exp", t, transcendental_rate(Transcendental::exp, t));
+    add("log", t, transcendental_rate(Transcendental::log, t));
+    add("fma.f32", t, fma_rate<float>(t));
+    add("fma.f64", t, fma_rate<double>(t));
+  }
+  std::vector<std::string> shapes = split(a.str("gemm", "-"));
+  const std::string square = std::to_string(kSquareGemm);
+  for (const char* type : {"f32", "f64"})
+    shapes.push_back(std::string(type) + ":" + square + "x" + square + "x" + square);
+  for (const std::string& s : shapes) {
+    if (s == "-") continue;
+    Eigen::Index rows = 0, d = 0, k = 0;
+    if (s.size() < 5 || std::sscanf(s.c_str() + 4, "%ldx%ldx%ld", &rows, &d, &k) != 3) {
+      throw std::invalid_argument("gemm shape '" + s + "' is not f32:RxDxK or f64:RxDxK");
+    }
+    const std::string type = s.substr(0, 3);
+    for (int t : counts) {
+      add("gemm." + type + "." + s.substr(4), t,
+          type == "f32" ? eigen_gemm_rate<float>(rows, d, k, t)
+                        : eigen_gemm_rate<double>(rows, d, k, t));
+    }
+  }
+  std::printf("RESULT threads=%d%s\n", all, out.c_str());
+  return 0;
+}
+
 /// The instruction set the kernels were compiled for.
 const char* isa() {
 #if defined(__AVX512F__)
@@ -147,6 +210,7 @@ int main(int argc, char** argv) {
       return dtype == "f32" ? run_kmeans<float>(a) : run_kmeans<double>(a);
     }
     if (task == "gmm") return run_gmm(a);
+    if (task == "ceilings") return run_ceilings(a);
     std::fprintf(stderr, "emcluster_worker: unsupported task %s\n", task.c_str());
     return 2;
   } catch (const std::exception& e) {

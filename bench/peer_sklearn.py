@@ -5,6 +5,11 @@ Started by emcluster_compare (bench/compare.cpp) in its own process, with Debian
 /usr/bin/python3. Arguments are key=value pairs (see bench/worker.hpp):
 
   task=info                      versions and the BLAS numpy uses (threadpoolctl)
+  task=gemm   gemm=f32:RxDxK,...  numpy's (the peers' BLAS's) GEMM rate A @ B.T, A R x D and
+      B K x D, at the given shapes and on the largest square up to 2048^3 that takes under
+      50 ms (2048 with OpenBLAS on a recent CPU), best of 7 repetitions of at least
+      20 ms (2 when they take over a second): "RESULT gemm.f32.RxDxK=<flops/s> ..."
+      (bench/ceilings.hpp measures Eigen's)
   task=lloyd  x= dtype= n= d= k= init= iters= reps= budget= out=
       KMeans(init=<given centres>, n_init=1, max_iter=iters, tol=0, algorithm="lloyd")
   task=e2e    x= dtype= n= d= k= reps= budget= out=
@@ -58,6 +63,44 @@ def timed_runs(reps, budget, fit):
     return times, model
 
 
+def gemm_rates(shapes):
+    import numpy as np
+    fields = []
+    squares = []
+    for dtype in (np.float32, np.float64):  # the largest square up to 2048 that takes < 50 ms
+        side = 256
+        A = np.ones((side * 8, side * 8), dtype=dtype)
+        while side < 2048:
+            a = A[:side * 2, :side * 2]
+            t0 = time.perf_counter()
+            a @ a
+            if time.perf_counter() - t0 > 0.05:
+                break
+            side *= 2
+        name = "f32" if dtype == np.float32 else "f64"
+        squares.append("{}:{}x{}x{}".format(name, side, side, side))
+    for s in shapes + squares:
+        dtype = np.float32 if s.startswith("f32") else np.float64
+        rows, d, k = (int(v) for v in s[4:].split("x"))
+        rng = np.random.default_rng(0)
+        A = rng.standard_normal((rows, d)).astype(dtype)
+        B = rng.standard_normal((k, d)).astype(dtype)
+        D = np.empty((rows, k), dtype=dtype)
+        repeat, best, rep, spent = 1, float("inf"), 0, 0.0
+        while rep < 7 and not (rep >= 2 and spent > 1.0):  # a slow BLAS: 2 repetitions
+            t0 = time.perf_counter()
+            for _ in range(repeat):
+                np.matmul(A, B.T, out=D)
+            dt = time.perf_counter() - t0
+            spent += dt
+            if dt < 0.02:
+                repeat, best, rep = repeat * 2, float("inf"), 0
+                continue
+            best, rep = min(best, dt), rep + 1
+        fields.append("gemm.{}.{}={:.6g}".format(s[:3], s[4:], 2.0 * rows * d * k * repeat / best))
+    return fields
+
+
 def main():
     args = dict(a.split("=", 1) for a in sys.argv[1:])
     task = args["task"]
@@ -72,6 +115,10 @@ def main():
         print("RESULT sklearn={} numpy={} blas={} coretype={}".format(
             sklearn.__version__, np.__version__, blas_description(),
             os.environ.get("OPENBLAS_CORETYPE", "unset")))
+        return 0
+    if task == "gemm":
+        shapes = [s for s in args.get("gemm", "").split(",") if s]
+        print("RESULT " + " ".join(gemm_rates(shapes)) + " blas=" + blas_description())
         return 0
     baseline = status_kb("VmRSS")  # after the imports, before any data
     dtype = np.float32 if args["dtype"] == "f32" else np.float64

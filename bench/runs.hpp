@@ -28,11 +28,12 @@ struct Workload {
 /// One (workload, task, implementation) run and its result.
 struct Run {
   const Workload* w = nullptr;
-  std::string task;   // lloyd, e2e, gmm
-  std::string dtype;  // f32, f64
-  std::string cov;    // gmm: full, diag, spherical
-  std::string impl;   // emcluster, sklearn, faiss, opencv
-  int threads = 0;    // emcluster: OMP_NUM_THREADS (0 = all)
+  std::string task;     // lloyd, e2e, gmm
+  std::string dtype;    // f32, f64
+  std::string cov;      // gmm: full, diag, spherical
+  std::string impl;     // emcluster, sklearn, faiss, opencv
+  int threads = 0;      // emcluster: OMP_NUM_THREADS (0 = all)
+  std::string variant;  // emcluster K-means: "" (automatic algorithm) or "lloyd" (no pruning)
   int iters = 20;
   // results
   bool ok = false;
@@ -49,6 +50,7 @@ struct Run {
   }
   std::string impl_label() const {
     std::string s = impl;
+    if (variant == "lloyd") s += " (plain Lloyd)";
     if (impl == "emcluster" && threads > 0) {
       s += threads == 1 ? " (1 thread)" : " (" + std::to_string(threads) + " threads)";
     }
@@ -66,13 +68,13 @@ struct Run {
   }
 };
 
-/// The successful run of `impl` (with `threads`) on the same workload, task, type and
-/// covariance as `like`; nullptr when there is none.
+/// The successful run of `impl` (with `threads` and `variant`) on the same workload, task,
+/// type and covariance as `like`; nullptr when there is none.
 inline const Run* find_run(const std::vector<Run>& runs, const Run& like, const std::string& impl,
-                           int threads = 0) {
+                           int threads = 0, const std::string& variant = "") {
   for (const Run& r : runs) {
     if (r.w == like.w && r.task == like.task && r.dtype == like.dtype && r.cov == like.cov &&
-        r.impl == impl && r.threads == threads && r.ok)
+        r.impl == impl && r.threads == threads && r.variant == variant && r.ok)
       return &r;
   }
   return nullptr;
