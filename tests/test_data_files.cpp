@@ -383,6 +383,41 @@ TEST_CASE("CSV: records across the reader's 4 MiB chunks read exactly", "[data_f
   CHECK(e.column() == 6);
 }
 
+TEST_CASE("CSV: plain numeric rows (the one-pass path) across chunks, any selection",
+          "[data_files][csv]") {
+  const Eigen::Index n = 300000;
+  std::string text;
+  Eigen::MatrixXd expected(n, 3);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    char buf[64];
+    for (Eigen::Index j = 0; j < 3; ++j) {
+      expected(i, j) = (static_cast<double>(i) - 1000.5 * static_cast<double>(j)) / 3.0;
+      text.append(buf, std::to_chars(buf, buf + 64, expected(i, j)).ptr);
+      text += j < 2 ? "," : (i % 3 == 0 ? "\r\n" : "\n");
+    }
+  }
+  REQUIRE(text.size() > 2 * (std::size_t{1} << 22));
+  CHECK(csv(text).values == expected);
+  emcluster::CsvReadOptions o;
+  o.column_indices = {2, 0};
+  const auto t = csv(text, o);
+  CHECK(t.values.col(0) == expected.col(2));
+  CHECK(t.values.col(1) == expected.col(0));
+  o.column_indices = {1, 1};
+  CHECK(csv(text, o).values.col(1) == expected.col(1));
+  // A bad value far into the file: its line and column.
+  std::string bad = text;
+  const std::size_t at = bad.find('\n', bad.size() / 2) + 1;  // the start of some line
+  std::uint64_t line = 1;
+  for (std::size_t k = 0; k < at; ++k) line += bad[k] == '\n';
+  const std::size_t comma = bad.find(',', at);
+  bad.insert(comma + 1, "x");
+  const auto e = csv_error(bad);
+  CHECK(e.line() == line);
+  CHECK(e.column() == comma + 2 - at);
+  CHECK_THAT(e.message(), Catch::StartsWith("expected a number in field 2, found \"x"));
+}
+
 TEST_CASE("CSV: write_csv writes what read_csv reads back bit for bit", "[data_files][csv]") {
   Eigen::MatrixXd x(3, 2);
   x << 0.1, -1.0 / 3.0, 1e-300, 6.02214076e23, 5e-324, -0.0;

@@ -207,7 +207,13 @@ class Reader {
     }
     if (!header) convert_record(table);
     std::uint64_t data_rows = header ? 0 : 1;
-    while (next_record()) {
+    plan_fast_path();
+    for (;;) {
+      if (fast_ && fast_record()) {
+        ++data_rows;
+        continue;
+      }
+      if (!next_record()) break;
       convert_record(table);
       ++data_rows;
     }
@@ -366,6 +372,64 @@ class Reader {
     return Status::complete;
   }
 
+  /// The fast path reads plain numeric records (no quotes, no spaces, no bad values) in one
+  /// pass, std::from_chars finding each field's end; anything else goes to the general path.
+  void plan_fast_path() {
+    out_pos_.assign(first_fields_, -1);
+    fast_ = true;
+    for (std::size_t k = 0; k < selected_.size(); ++k) {
+      auto& slot = out_pos_[static_cast<std::size_t>(selected_[k])];
+      if (slot >= 0) fast_ = false;  // a column selected twice
+      slot = static_cast<Eigen::Index>(k);
+    }
+  }
+
+  /// Reads the record at pos_ if it is plain; false (nothing consumed) otherwise.
+  bool fast_record() {
+    const char* p = pos_;
+    const char* const end = end_;
+    const std::size_t start = values_.size();
+    const std::size_t d = selected_.size();
+    const char delimiter = options_.delimiter;
+    values_.resize(start + d);
+    Scalar* out = values_.data() + start;
+    const std::size_t n = first_fields_;
+    for (std::size_t j = 0; j < n; ++j) {
+      const Eigen::Index k = out_pos_[j];
+      const char* q;
+      if (k >= 0) {
+        Scalar v;
+        const auto r = std::from_chars(p, end, v);
+        if (r.ec != std::errc() || !std::isfinite(v)) break;
+        out[k] = v;
+        q = r.ptr;
+      } else {
+        q = p;
+        while (q < end && !special_[static_cast<unsigned char>(*q)]) ++q;
+      }
+      if (q == end) break;  // incomplete, or the last record: the general path decides
+      if (j + 1 < n) {
+        if (*q != delimiter) break;
+        p = q + 1;
+        continue;
+      }
+      if (*q == '\n') {
+        ++q;
+      } else if (*q == '\r') {
+        if (q + 1 == end) break;
+        q += q[1] == '\n' ? 2 : 1;
+      } else {
+        break;
+      }
+      pos_ = q;
+      ++line_;
+      set_line_start(q);
+      return true;
+    }
+    values_.resize(start);
+    return false;
+  }
+
   void select_columns(const std::vector<std::string>& names, std::uint64_t line, bool header) {
     const auto n = static_cast<Eigen::Index>(first_fields_);
     if (!options_.columns.empty()) {
@@ -462,6 +526,8 @@ class Reader {
   std::vector<Field> fields_;
   std::size_t first_fields_ = 0;
   std::vector<Eigen::Index> selected_;
+  std::vector<Eigen::Index> out_pos_;  // field -> position in the output row, or -1
+  bool fast_ = false;
   std::vector<std::string> header_names_;
   std::vector<Scalar> values_;
   std::string scratch_;
