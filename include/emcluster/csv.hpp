@@ -47,6 +47,7 @@
 #include <fstream>
 #include <istream>
 #include <limits>
+#include <memory>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -166,7 +167,21 @@ class Reader {
 
   CsvTable<Scalar> read() {
     CsvTable<Scalar> table;
-    buffer_.resize(chunk);
+    // The buffer: the chunk size, or less for a smaller stream whose size is known.
+    capacity_ = chunk;
+    const std::streampos here = in_.tellg();
+    if (here != std::streampos(-1)) {
+      in_.seekg(0, std::ios::end);
+      const std::streampos there = in_.tellg();
+      in_.clear();
+      in_.seekg(here);
+      if (there != std::streampos(-1) && there >= here) {
+        const auto rest = static_cast<std::uint64_t>(there - here);
+        capacity_ = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, rest + 4096));
+      }
+    }
+    in_.clear();
+    buffer_.reset(new char[capacity_]);
     fill();
     // A UTF-8 byte order mark.
     if (end_ - pos_ >= 3 && static_cast<unsigned char>(pos_[0]) == 0xEF &&
@@ -242,13 +257,20 @@ class Reader {
   /// Moves the unparsed bytes to the front and reads more; false at the end of the stream.
   bool fill() {
     const std::size_t keep = static_cast<std::size_t>(end_ - pos_);
-    const std::size_t shift = static_cast<std::size_t>(pos_ - buffer_.data());
-    if (keep > 0 && shift > 0) std::memmove(buffer_.data(), pos_, keep);
-    if (keep + chunk / 2 > buffer_.size()) buffer_.resize(buffer_.size() * 2);
-    in_.read(buffer_.data() + keep, static_cast<std::streamsize>(buffer_.size() - keep));
+    const std::size_t shift = static_cast<std::size_t>(pos_ - buffer_.get());
+    if (keep > capacity_ / 2) {
+      // Less than half free: a record longer than half the buffer. Twice the room.
+      std::unique_ptr<char[]> bigger(new char[2 * capacity_]);
+      if (keep > 0) std::memcpy(bigger.get(), pos_, keep);
+      buffer_ = std::move(bigger);
+      capacity_ *= 2;
+    } else if (keep > 0 && shift > 0) {
+      std::memmove(buffer_.get(), pos_, keep);
+    }
+    in_.read(buffer_.get() + keep, static_cast<std::streamsize>(capacity_ - keep));
     const auto got = static_cast<std::size_t>(in_.gcount());
     if (in_.bad()) throw data_file_error::at_file(name_, "read error");
-    pos_ = buffer_.data();
+    pos_ = buffer_.get();
     end_ = pos_ + keep + got;
     line_start_ = line_start_ >= shift ? line_start_ - shift : 0;
     eof_ = got == 0;
@@ -285,9 +307,9 @@ class Reader {
     }
   }
 
-  void set_line_start(const char* p) { line_start_ = static_cast<std::size_t>(p - buffer_.data()); }
+  void set_line_start(const char* p) { line_start_ = static_cast<std::size_t>(p - buffer_.get()); }
   std::uint64_t column_of(const char* p, std::size_t line_start) const {
-    return static_cast<std::uint64_t>(p - (buffer_.data() + line_start)) + 1;
+    return static_cast<std::uint64_t>(p - (buffer_.get() + line_start)) + 1;
   }
 
   /// Scans the fields of the record at pos_; on success consumes it.
@@ -311,7 +333,7 @@ class Reader {
           for (const char* r = q; r < stop; ++r) {
             if (*r == '\n' || (*r == '\r' && (r + 1 == end_ || r[1] != '\n'))) {
               ++line;
-              line_start = static_cast<std::size_t>(r + 1 - buffer_.data());
+              line_start = static_cast<std::size_t>(r + 1 - buffer_.get());
             }
           }
           if (!hit || hit + 1 == end_) {
@@ -515,7 +537,8 @@ class Reader {
   const std::string& name_;
   const CsvReadOptions& options_;
   bool special_[256];
-  std::vector<char> buffer_;
+  std::unique_ptr<char[]> buffer_;
+  std::size_t capacity_ = 0;
   const char* pos_ = nullptr;
   const char* end_ = nullptr;
   bool eof_ = false;
