@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "detail/mixture_estep.hpp"
+#include "detail/model_access.hpp"
 #include "detail/mixture_init.hpp"
 #include "detail/mixture_mstep.hpp"
 #include "detail/mixture_options.hpp"
@@ -397,6 +398,8 @@ class GaussianMixture {
   const Options& options() const { return options_; }
 
  private:
+  friend struct detail::ModelAccess;  // model files (io.hpp) read and restore the fitted state
+
   /// One restart's result, kept apart from the model until the whole fit succeeded.
   struct Run {
     detail::MixtureParams params;

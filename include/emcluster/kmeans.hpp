@@ -16,6 +16,7 @@
 #include "detail/kmeans_estimator.hpp"
 #include "detail/kmeans_init.hpp"
 #include "detail/kmeans_run.hpp"
+#include "detail/model_access.hpp"
 #include "detail/random.hpp"
 #include "detail/sample_rows.hpp"
 #include "detail/validation.hpp"
@@ -118,6 +119,7 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
 
  private:
   friend Base;  // the shared shell calls fit_impl and labels_of_fit, reads kName
+  friend struct detail::ModelAccess;  // model files (io.hpp) read and restore the fitted state
 
   static constexpr const char* kName = "KMeans";
 

@@ -19,6 +19,7 @@
 #include "detail/kmeans_estimator.hpp"
 #include "detail/kmeans_init.hpp"
 #include "detail/lloyd_pass.hpp"
+#include "detail/model_access.hpp"
 #include "detail/random.hpp"
 #include "detail/sample_rows.hpp"
 #include "detail/validation.hpp"
@@ -130,6 +131,7 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
   };
 
   friend Base;  // the shared shell calls fit_impl and labels_of_fit, reads kName
+  friend struct detail::ModelAccess;  // model files (io.hpp) read and restore the fitted state
 
   static constexpr const char* kName = "MiniBatchKMeans";
 

@@ -20,6 +20,7 @@
 #include <type_traits>
 
 #include "detail/column_stats.hpp"
+#include "detail/model_access.hpp"
 #include "detail/validation.hpp"
 #include "exceptions.hpp"
 
@@ -164,6 +165,8 @@ class StandardScaler {
   const Options& options() const { return options_; }
 
  private:
+  friend struct detail::ModelAccess;  // model files (io.hpp) read and restore the fitted state
+
   template <typename Derived>
   void check_new_data(const char* where, const Eigen::MatrixBase<Derived>& X) const {
     detail::check_fitted(where, fitted_);

@@ -14,6 +14,7 @@
 
 #include "../exceptions.hpp"
 #include "lloyd_pass.hpp"
+#include "model_access.hpp"
 #include "nearest_center.hpp"
 #include "validation.hpp"
 
@@ -156,6 +157,8 @@ class KMeansEstimator {
   Eigen::Index n_clusters() const { return model().options().n_clusters; }
 
  protected:
+  friend struct ModelAccess;  // model files (io.hpp) read and restore the fitted state
+
   KMeansEstimator() = default;
   ~KMeansEstimator() = default;
   KMeansEstimator(const KMeansEstimator&) = default;

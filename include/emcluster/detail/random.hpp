@@ -14,6 +14,9 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <sstream>
+#include <string>
+#include <vector>
 
 namespace emcluster::detail {
 
@@ -93,6 +96,47 @@ class Random {
 
   /// A seed for a child stream (restart r of a fit, say), derived deterministically.
   std::uint64_t child_seed() { return engine_(); }
+
+  /// Everything a Random holds, as plain numbers: what a saved MiniBatchKMeans needs to
+  /// continue its stream exactly (model files, io.hpp). `engine` holds the numbers that
+  /// std::mt19937_64's operator<< writes, in its order (libstdc++: the 312 state words, then
+  /// the position in them); their count depends on the standard library.
+  struct State {
+    std::vector<std::uint64_t> engine;
+    double spare = 0.0;      ///< the second normal of the last polar pair
+    bool has_spare = false;  ///< whether normal() returns `spare` next
+  };
+
+  /// The current state.
+  State state() const {
+    std::ostringstream out;
+    out << engine_;
+    State s;
+    std::istringstream in(out.str());
+    std::uint64_t v = 0;
+    while (in >> v) s.engine.push_back(v);
+    s.spare = spare_;
+    s.has_spare = has_spare_;
+    return s;
+  }
+
+  /// How many numbers State::engine holds with this standard library.
+  static std::size_t engine_state_size() { return Random(0).state().engine.size(); }
+
+  /// Restores a state() (maybe from a file): false, and *this unchanged, unless `s.engine`
+  /// holds engine_state_size() numbers the engine reads back and `s.spare` is finite.
+  bool restore(const State& s) {
+    if (s.engine.size() != engine_state_size() || !std::isfinite(s.spare)) return false;
+    std::ostringstream text;
+    for (std::uint64_t v : s.engine) text << v << ' ';
+    std::istringstream in(text.str());
+    std::mt19937_64 engine;
+    if (!(in >> engine)) return false;
+    engine_ = engine;
+    spare_ = s.spare;
+    has_spare_ = s.has_spare;
+    return true;
+  }
 
  private:
   std::mt19937_64 engine_;
