@@ -544,17 +544,28 @@ class GaussianMixture {
              warm ? lower_bound_ + shift : -std::numeric_limits<double>::infinity(), r, shift);
       if (r == 0 || run.lower_bound > best.lower_bound) best = std::move(run);
     }
-    detail::MixtureDensity density(best.params, box);
-    Vector weights = best.params.weights.template cast<Scalar>();
-    Matrix means = detail::to_scalar_checked<Scalar>(detail::ldexp_matrix(best.params.means, e),
-                                                     where, "a component mean");
+    commit(std::move(best.params), box, e, best.lower_bound - shift, best.n_iter, best.converged);
+    return *this;
+  }
+
+  /// Commits fitted parameters and noise box in the fit's units (the data times 2^-e), with
+  /// the lower bound in the data's units: everything the accessors and predictions use follows
+  /// from them. Throws (numerical_error, a mean beyond Scalar's range) before changing
+  /// anything. fit() calls it; a model file (io.hpp) restores through it.
+  void commit(detail::MixtureParams params, const detail::NoiseBox& box, int e,
+              double lower_bound, int n_iter, bool converged) {
+    const char* where = "GaussianMixture::fit";
+    detail::MixtureDensity density(params, box);
+    Vector weights = params.weights.template cast<Scalar>();
+    Matrix means = detail::to_scalar_checked<Scalar>(detail::ldexp_matrix(params.means, e), where,
+                                                     "a component mean");
     Eigen::VectorXd noise_low, noise_high;
     if (box.enabled) {
       noise_low = detail::ldexp_matrix(box.low, e);
       noise_high = detail::ldexp_matrix(box.high, e);
     }
     // Commit: nothing above touched the model, so a throw leaves it as it was.
-    params_ = std::move(best.params);
+    params_ = std::move(params);
     box_ = box;
     density_ = std::move(density);
     weights_ = std::move(weights);
@@ -562,11 +573,10 @@ class GaussianMixture {
     noise_low_ = std::move(noise_low);
     noise_high_ = std::move(noise_high);
     exponent_ = e;
-    lower_bound_ = best.lower_bound - shift;
-    n_iter_ = best.n_iter;
-    converged_ = best.converged;
+    lower_bound_ = lower_bound;
+    n_iter_ = n_iter;
+    converged_ = converged;
     fitted_ = true;
-    return *this;
   }
 
   Options options_;

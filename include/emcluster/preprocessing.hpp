@@ -192,13 +192,12 @@ class StandardScaler {
     // (clamped so that 2^-e and 2^e are both normal numbers).
     const Eigen::VectorXd max_abs = detail::column_max_abs(X);
     Eigen::VectorXi exponent(d);
-    Eigen::VectorXd factor(d), unfactor(d);
+    Eigen::VectorXd factor(d);
     for (Eigen::Index j = 0; j < d; ++j) {
       const int e = max_abs(j) > 0 ? std::ilogb(max_abs(j)) : 0;
       exponent(j) = std::clamp(e, std::numeric_limits<double>::min_exponent - 1,
                                std::numeric_limits<double>::max_exponent - 2);
       factor(j) = std::ldexp(1.0, -exponent(j));
-      unfactor(j) = std::ldexp(1.0, exponent(j));
     }
     // On y = x 2^-e, pass 1: the mean. Pass 2: the deviations' squares and their sum (zero but
     // for rounding), combined by the corrected two-pass formula
@@ -206,33 +205,53 @@ class StandardScaler {
     // rounding (barring subnormals), so ordinary data give the same bits as without it.
     const Eigen::VectorXd mean_y = detail::column_means(X, factor);
     const detail::ColumnSums dev = detail::column_sums(X, mean_y, factor, true);
-    Eigen::VectorXd mean(d), var(d), sd(d), sd_y(d);
+    Eigen::VectorXd var_y(d), sd_y(d);
     const double eps = std::numeric_limits<double>::epsilon();
     for (Eigen::Index j = 0; j < d; ++j) {
-      const double var_y = std::max(0.0, (dev.sum_sq(j) - dev.sum(j) * dev.sum(j) / dn) / dn);
+      var_y(j) = std::max(0.0, (dev.sum_sq(j) - dev.sum(j) * dev.sum(j) / dn) / dn);
       // scikit-learn's _is_constant_feature (the variance is within the two-pass error bound),
       // on the scaled values: a column is constant when its scaled spread is, whatever its
-      // magnitude.
-      const double bound = dn * eps * var_y + (dn * mean_y(j) * eps) * (dn * mean_y(j) * eps);
-      const bool constant = var_y <= bound;
-      // Back to the user's units, each rounded once: the mean cannot overflow (|mean| <= max
-      // |x|); the variance overflows to inf (underflows towards 0) exactly when the true one
-      // is beyond double's range, while the standard deviation is taken from the scaled one.
-      mean(j) = std::ldexp(mean_y(j), exponent(j));
-      var(j) = std::ldexp(var_y, 2 * exponent(j));
-      sd_y(j) = constant ? factor(j) : std::sqrt(var_y);
-      sd(j) = constant ? 1.0 : std::ldexp(sd_y(j), exponent(j));
+      // magnitude. A constant column gets the standard deviation 2^-e, 1 in the user's units.
+      const double bound = dn * eps * var_y(j) + (dn * mean_y(j) * eps) * (dn * mean_y(j) * eps);
+      sd_y(j) = var_y(j) <= bound ? factor(j) : std::sqrt(var_y(j));
     }
-    // Commit only now: a fit that threw above left the previous state untouched.
-    factor_ = factor;
-    unfactor_ = unfactor;
-    shift_ = options_.with_mean ? mean_y : Eigen::VectorXd::Zero(d);
-    divisor_ = options_.with_std ? sd_y : factor;
+    commit(exponent, mean_y, var_y, sd_y, n);
+  }
+
+  /// Sets the fitted state from each column's exponent e and its mean, variance and standard
+  /// deviation in the scaled units (the data times 2^-e): everything else follows from them,
+  /// each rounded once. fit() computes them; a model file (io.hpp) restores them.
+  void commit(const Eigen::VectorXi& exponent, const Eigen::VectorXd& mean_y,
+              const Eigen::VectorXd& var_y, const Eigen::VectorXd& sd_y, Eigen::Index n) {
+    const Eigen::Index d = exponent.size();
+    Eigen::VectorXd factor(d), unfactor(d), mean(d), var(d), sd(d);
+    for (Eigen::Index j = 0; j < d; ++j) {
+      factor(j) = std::ldexp(1.0, -exponent(j));
+      unfactor(j) = std::ldexp(1.0, exponent(j));
+      // Back to the user's units: the mean cannot overflow (|mean| <= max |x|); the variance
+      // overflows to inf (underflows towards 0) exactly when the true one is beyond double's
+      // range, while the standard deviation is taken from the scaled one (2^-e 2^e = 1 for a
+      // constant column).
+      mean(j) = std::ldexp(mean_y(j), exponent(j));
+      var(j) = std::ldexp(var_y(j), 2 * exponent(j));
+      sd(j) = std::ldexp(sd_y(j), exponent(j));
+    }
     // Rounded to Scalar, inf beyond its range (var of float data; any of double data given to
     // a StandardScaler<float>) rather than a cast's undefined behaviour.
-    mean_ = mean.unaryExpr(&to_scalar);
-    var_ = var.unaryExpr(&to_scalar);
-    scale_ = options_.with_std ? Vector(sd.unaryExpr(&to_scalar)) : Vector(Vector::Ones(d));
+    Vector mean_s = mean.unaryExpr(&to_scalar);
+    Vector var_s = var.unaryExpr(&to_scalar);
+    Vector scale_s = options_.with_std ? Vector(sd.unaryExpr(&to_scalar)) : Vector(Vector::Ones(d));
+    // Commit only now: a fit that threw above left the previous state untouched.
+    shift_ = options_.with_mean ? mean_y : Eigen::VectorXd::Zero(d);
+    divisor_ = options_.with_std ? sd_y : factor;
+    factor_ = std::move(factor);
+    unfactor_ = std::move(unfactor);
+    scaled_mean_ = mean_y;
+    scaled_var_ = var_y;
+    scaled_std_ = sd_y;
+    mean_ = std::move(mean_s);
+    var_ = std::move(var_s);
+    scale_ = std::move(scale_s);
     n_samples_ = n;
     fitted_ = true;
   }
@@ -243,6 +262,8 @@ class StandardScaler {
   // column's exponent out and put it back; shift_ and divisor_ are the mean and the standard
   // deviation (or 1) in those scaled units, so z = (x factor_ - shift_) / divisor_.
   Eigen::VectorXd factor_, unfactor_, shift_, divisor_;
+  // The statistics in those scaled units, whatever the options (what a model file saves).
+  Eigen::VectorXd scaled_mean_, scaled_var_, scaled_std_;
   Eigen::Index n_samples_ = 0;
   bool fitted_ = false;
 };
