@@ -11,10 +11,14 @@
 /// - `emcluster::data_file_error` (a `std::runtime_error`): a data file (CSV, NPY) could not be
 ///   read; the message starts with the file and the position (`file:line:column:` for text,
 ///   `file: byte N:` for binary files).
+/// - `emcluster::model_file_error` (a `std::runtime_error`): a model file (emcluster/io.hpp)
+///   cannot be read or written, is not JSON, or does not hold a valid model; it names the
+///   field by its JSON path.
 ///
 /// A `fit` that throws leaves a previously fitted model exactly as it was.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -101,6 +105,37 @@ class data_file_error : public std::runtime_error {
   std::uint64_t line_ = 0;
   std::uint64_t column_ = 0;
   std::uint64_t byte_offset_ = no_offset;
+};
+
+/// Thrown by the model files of emcluster/io.hpp (save_model, load_model, read_model_info)
+/// when a file cannot be opened, read or written, is not valid JSON, or does not describe a
+/// valid model. The message says what is wrong and where; json_path() is the JSON Pointer
+/// (RFC 6901) of the offending field, e.g. "/state/means/1/0" for the second mean's first
+/// coordinate, empty when the problem is not in one field (I/O, JSON syntax: the message then
+/// gives the line and column, and byte_position() the byte).
+///
+/// @code
+/// try {
+///   auto km = emcluster::load_model<emcluster::KMeans<>>("model.json");
+/// } catch (const emcluster::model_file_error& e) {
+///   std::cerr << e.what() << " (field " << e.json_path() << ")\n";
+/// }
+/// @endcode
+class model_file_error : public std::runtime_error {
+ public:
+  /// what: the whole message; json_path: the field's JSON Pointer ("" = none); byte: where a
+  /// JSON syntax error was found (0 = not a syntax error).
+  explicit model_file_error(const std::string& what, std::string json_path = {},
+                            std::size_t byte = 0)
+      : std::runtime_error(what), json_path_(std::move(json_path)), byte_(byte) {}
+  /// JSON Pointer of the offending field ("" for the whole document, I/O or syntax errors).
+  const std::string& json_path() const noexcept { return json_path_; }
+  /// Bytes read when a JSON syntax error was found (as nlohmann-json counts them); 0 otherwise.
+  std::size_t byte_position() const noexcept { return byte_; }
+
+ private:
+  std::string json_path_;
+  std::size_t byte_;
 };
 
 }  // namespace emcluster
