@@ -418,6 +418,24 @@ TEST_CASE("CSV: plain numeric rows (the one-pass path) across chunks, any select
   CHECK_THAT(e.message(), Catch::StartsWith("expected a number in field 2, found \"x"));
 }
 
+TEST_CASE("CSV: a record longer than the reader's buffer grows it", "[data_files][csv]") {
+  // A 9 MiB quoted text field (with a line break) in an unselected column: the reader's
+  // 4 MiB buffer must grow to hold the record, and the line numbers after it stay right.
+  const std::string big(std::size_t{9} << 20, 'x');
+  const std::string text = "a,b\n1,\"" + big + "\n" + big + "\"\n2,y\n3,\n";
+  emcluster::CsvReadOptions o;
+  o.columns = {"a"};
+  CHECK(csv(text, o).values == matrix({{1}, {2}, {3}}));
+  const auto late = csv_error(text + "z,1\n", o);
+  CHECK(late.line() == 6);
+  CHECK(late.column() == 1);
+  o.columns = {"a", "b"};
+  const auto e = csv_error(text, o);
+  CHECK(e.line() == 2);
+  CHECK(e.column() == 3);
+  CHECK_THAT(e.message(), Catch::StartsWith("expected a number in field 2 (\"b\"), found \"xxx"));
+}
+
 TEST_CASE("CSV: write_csv writes what read_csv reads back bit for bit", "[data_files][csv]") {
   Eigen::MatrixXd x(3, 2);
   x << 0.1, -1.0 / 3.0, 1e-300, 6.02214076e23, 5e-324, -0.0;
