@@ -1,5 +1,6 @@
 /// @file svg_plot.hpp
-/// @brief A small SVG scatter-plot writer for the examples (not part of the library).
+/// @brief A small SVG scatter-plot writer for the examples and the `emcluster` command (not part
+/// of the library).
 ///
 /// Draws one or more panels side by side on shared, equal-aspect axes: points coloured by
 /// label (grey for label -1, the noise), chosen points ringed in black, centres marked with
