@@ -461,9 +461,9 @@ struct ModelAccess {
     }
     // Rows since the last reassignment: reset once they reach 10 k (so below that), steps
     // far below the largest long (a step adds one).
-    st.since_reassign = static_cast<long>(read_int(
-        s("rows_since_reassignment"), 0,
-        MiniBatchKMeans<S>::kReassignRowsPerCluster * static_cast<std::int64_t>(k) - 1));
+    st.since_reassign = static_cast<long>(
+        read_int(s("rows_since_reassignment"), 0,
+                 MiniBatchKMeans<S>::kReassignRowsPerCluster * static_cast<std::int64_t>(k) - 1));
     const long n_steps = static_cast<long>(read_int(s("n_steps"), 1, std::int64_t(1) << 62));
     const Field random = s("random_state");
     Fields r(random);
