@@ -24,5 +24,6 @@
 #include "minibatch_kmeans.hpp"
 #include "model_selection.hpp"
 #include "options.hpp"
+#include "pipeline.hpp"
 #include "preprocessing.hpp"
 #include "version.hpp"

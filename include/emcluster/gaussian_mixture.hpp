@@ -16,13 +16,13 @@
 #include <vector>
 
 #include "detail/mixture_estep.hpp"
-#include "detail/model_access.hpp"
 #include "detail/mixture_init.hpp"
 #include "detail/mixture_mstep.hpp"
 #include "detail/mixture_options.hpp"
 #include "detail/mixture_params.hpp"
 #include "detail/mixture_scale.hpp"
 #include "detail/mixture_stats.hpp"
+#include "detail/model_access.hpp"
 #include "detail/parallel.hpp"
 #include "detail/random.hpp"
 #include "detail/validation.hpp"
@@ -552,8 +552,8 @@ class GaussianMixture {
   /// the lower bound in the data's units: everything the accessors and predictions use follows
   /// from them. Throws (numerical_error, a mean beyond Scalar's range) before changing
   /// anything. fit() calls it; a model file (io.hpp) restores through it.
-  void commit(detail::MixtureParams params, const detail::NoiseBox& box, int e,
-              double lower_bound, int n_iter, bool converged) {
+  void commit(detail::MixtureParams params, const detail::NoiseBox& box, int e, double lower_bound,
+              int n_iter, bool converged) {
     const char* where = "GaussianMixture::fit";
     detail::MixtureDensity density(params, box);
     Vector weights = params.weights.template cast<Scalar>();

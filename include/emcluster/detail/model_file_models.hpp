@@ -204,7 +204,7 @@ struct ModelAccess {
     OrderedJson j;
     centroid_state(m, j);
     j["counts"] = write_vector(m.counts_, "the counts");
-    j["steps_since_reassignment"] = m.since_reassign_;
+    j["rows_since_reassignment"] = m.since_reassign_;
     j["n_steps"] = m.n_steps_;
     const Random::State rs = m.rng_.state();
     OrderedJson r;
@@ -459,10 +459,12 @@ struct ModelAccess {
     for (Eigen::Index j = 0; j < k; ++j) {
       if (st.counts(j) < 0) counts.item(static_cast<std::size_t>(j)).fail("a count is negative");
     }
+    // Rows since the last reassignment: reset once they reach 10 k (so below that), steps
+    // far below the largest long (a step adds one).
     st.since_reassign = static_cast<long>(
-        read_int(s("steps_since_reassignment"), 0, std::numeric_limits<long>::max()));
-    const long n_steps =
-        static_cast<long>(read_int(s("n_steps"), 1, std::numeric_limits<long>::max()));
+        read_int(s("rows_since_reassignment"), 0,
+                 MiniBatchKMeans<S>::kReassignRowsPerCluster * static_cast<std::int64_t>(k) - 1));
+    const long n_steps = static_cast<long>(read_int(s("n_steps"), 1, std::int64_t(1) << 62));
     const Field random = s("random_state");
     Fields r(random);
     Random::State rs;
