@@ -10,6 +10,7 @@
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <iostream>
@@ -95,11 +96,18 @@ int run_kmeans(const KMeansArgs& a) {
   o.max_iter = a.max_iter;
   o.tol = a.tol;
   o.seed = a.c.seed;
+  // The algorithm the library picks without a callback (a callback alone would make it pick
+  // Lloyd, which reports the inertia of every iteration): --quiet or not, the same labels.
+  o.algorithm = emcluster::detail::choose_algorithm(emcluster::KMeansAlgorithm::automatic, a.k,
+                                                    data.X.cols(), sizeof(S), false);
   if (!a.c.quiet) {
     o.callback = [&](const emcluster::KMeansIteration& it) {
+      // Hamerly's steps do not compute the inertia (NaN): show the centre shift alone then.
+      const std::string inertia =
+          std::isnan(it.inertia) ? std::string() : ", inertia " + g(it.inertia);
       progress.update("kmeans: restart " + std::to_string(it.restart + 1) + ", iteration " +
-                      std::to_string(it.iteration) + ", inertia " + g(it.inertia) +
-                      ", centre shift " + format("%.3g", it.center_shift));
+                      std::to_string(it.iteration) + inertia + ", centre shift " +
+                      format("%.3g", it.center_shift));
     };
   }
   Eigen::VectorXi labels;
