@@ -9,10 +9,12 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <map>
 #include <vector>
 
 #include "parallel.hpp"
 #include "random.hpp"
+#include "reducer.hpp"
 #include "sample_rows.hpp"
 
 namespace emcluster::detail {
@@ -65,10 +67,13 @@ void block_squared_distances(const Eigen::MatrixBase<Derived>& X, Eigen::Index b
 /// `trials` candidates drawn proportionally to w * D(x)^2, "best" meaning the lowest potential
 /// sum w * min(D(x)^2, ||x - candidate||^2). Keeps one running minimum distance per sample
 /// (O(n) memory); the distances to all candidates of a block of rows come from one small GEMM.
-/// No n x k matrix.
-template <typename Derived>
+/// No n x k matrix. With several processes (reducer) the draws scan the processes' masses in
+/// rank order, the process that owns a drawn row shares it, and the candidates' potentials
+/// are summed over the processes: three small collectives per centre.
+template <typename Derived, typename Reducer>
 Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const double* w,
-                                 Eigen::Index k, int trials, Random& rng) {
+                                 Eigen::Index k, int trials, Random& rng,
+                                 const Reducer& reducer) {
   using Scalar = typename Derived::Scalar;
   using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
   using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
@@ -78,6 +83,8 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
   std::vector<double> closest(static_cast<std::size_t>(n));
   const auto chunks = make_chunks(n, sizeof(double) * std::size_t(trials));
   std::vector<double> chunk_potential(chunks.size());
+  std::vector<double> row_offsets;  // of every process, for uniform draws of a global row
+  if constexpr (Reducer::kDistributed) row_offsets = process_row_offsets(reducer);
 
   auto weighted_mass = [&](Eigen::Index i) { return weight_of(w, i); };
   std::vector<double> chunk_weight(chunks.size());
@@ -86,11 +93,21 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
     for (Eigen::Index i = chunks[c].begin; i < chunks[c].end; ++i) s += weight_of(w, i);
     chunk_weight[c] = s;
   }
+  double local_weight = 0;
+  for (double s : chunk_weight) local_weight += s;
+  const std::vector<double> process_weight = reducer.all_gather(std::vector<double>{local_weight});
   double total_weight = 0;
-  for (double s : chunk_weight) total_weight += s;
-  const Eigen::Index first =
-      sample_by_mass(chunks, chunk_weight, rng.uniform() * total_weight, weighted_mass);
-  centers.row(0) = X.row(first).template cast<double>();
+  for (double s : process_weight) total_weight += s;
+  {
+    const Eigen::Index first = pick_by_process_mass(
+        reducer, process_weight, rng.uniform() * total_weight,
+        [&](double r) { return sample_by_mass(chunks, chunk_weight, r, weighted_mass); });
+    if constexpr (Reducer::kDistributed) centers.row(0).setZero();
+    if (first >= 0) centers.row(0) = X.row(first).template cast<double>();
+    Eigen::MatrixXd row = centers.row(0);
+    share_owned_rows(reducer, row);
+    centers.row(0) = row;
+  }
 
   // Running minimum squared distance to the chosen centres, and its weighted potential.
   auto update_closest = [&](Eigen::Index c_index, bool initial) {
@@ -119,17 +136,34 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
   std::vector<Eigen::VectorXd> chunk_candidate_potential(chunks.size());
   Eigen::MatrixXd candidate_rows(trials, d);
   for (Eigen::Index c_index = 1; c_index < k; ++c_index) {
+    double local_potential = 0;
+    for (double p : chunk_potential) local_potential += p;
+    const std::vector<double> process_potential =
+        reducer.all_gather(std::vector<double>{local_potential});
     double potential = 0;
-    for (double p : chunk_potential) potential += p;
+    for (double p : process_potential) potential += p;
+    if constexpr (Reducer::kDistributed) candidate_rows.setZero();
     for (int t = 0; t < trials; ++t) {
       Eigen::Index pick = -1;
       const double r = rng.uniform() * potential;
-      if (potential > 0) pick = sample_by_mass(chunks, chunk_potential, r, mass);
-      // All mass zero (every point sits on a chosen centre): any point is as good as another.
-      if (pick < 0)
-        pick = static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(n)));
-      candidate_rows.row(t) = X.row(pick).template cast<double>();
+      if (potential > 0) {
+        pick = pick_by_process_mass(reducer, process_potential, r, [&](double rest) {
+          return sample_by_mass(chunks, chunk_potential, rest, mass);
+        });
+      } else {
+        // All mass zero (every point sits on a chosen centre): any point is as good as another.
+        const auto g = static_cast<Eigen::Index>(
+            rng.uniform_index(static_cast<std::uint64_t>(reducer.total_rows())));
+        if constexpr (Reducer::kDistributed) {
+          const auto [owner, local] = owner_of_row(row_offsets, g);
+          if (owner == reducer.rank()) pick = local;
+        } else {
+          pick = g;
+        }
+      }
+      if (pick >= 0) candidate_rows.row(t) = X.row(pick).template cast<double>();
     }
+    share_owned_rows(reducer, candidate_rows);
     const Matrix candidates = candidate_rows.cast<Scalar>();
     const Vector candidates_sq = candidates.rowwise().squaredNorm();
     // Potential of each candidate, chunk by chunk.
@@ -149,12 +183,20 @@ Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const doub
     });
     Eigen::VectorXd candidate_potential = Eigen::VectorXd::Zero(trials);
     for (const auto& p : chunk_candidate_potential) candidate_potential += p;
+    reducer.sum(candidate_potential.data(), static_cast<std::size_t>(trials));
     Eigen::Index best = 0;
     candidate_potential.minCoeff(&best);
     centers.row(c_index) = candidate_rows.row(best);
     update_closest(c_index, false);
   }
   return centers;
+}
+
+/// Greedy k-means++ on the rows of one process.
+template <typename Derived>
+Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const double* w,
+                                 Eigen::Index k, int trials, Random& rng) {
+  return kmeans_plus_plus(X, w, k, trials, rng, LocalReducer(X.rows()));
 }
 
 /// k distinct samples drawn uniformly (partial Fisher-Yates over an index list).
@@ -185,6 +227,61 @@ Eigen::MatrixXd random_box_init(const Eigen::MatrixBase<Derived>& X, Eigen::Inde
     for (Eigen::Index f = 0; f < X.cols(); ++f) centers(j, f) = rng.uniform(lo(f), hi(f));
   }
   return centers;
+}
+
+/// k distinct samples drawn uniformly (partial Fisher-Yates over an index list). With
+/// several processes the same draws run over the global row indices (the swapped entries
+/// kept in a map, not an index per row) and every drawn row is shared by its owner.
+template <typename Derived, typename Reducer>
+Eigen::MatrixXd random_samples_init(const Eigen::MatrixBase<Derived>& X, Eigen::Index k,
+                                    Random& rng, const Reducer& reducer) {
+  if constexpr (!Reducer::kDistributed) {
+    return random_samples_init(X, k, rng);
+  } else {
+    const Eigen::Index n = reducer.total_rows();
+    const std::vector<double> row_offsets = process_row_offsets(reducer);
+    std::map<Eigen::Index, Eigen::Index> swapped;  // index[i] where it differs from i
+    const auto at = [&](Eigen::Index i) {
+      const auto it = swapped.find(i);
+      return it == swapped.end() ? i : it->second;
+    };
+    Eigen::MatrixXd centers = Eigen::MatrixXd::Zero(k, X.cols());
+    for (Eigen::Index j = 0; j < k; ++j) {
+      const auto pick =
+          j + static_cast<Eigen::Index>(rng.uniform_index(static_cast<std::uint64_t>(n - j)));
+      const Eigen::Index vj = at(j), vp = at(pick);
+      swapped[j] = vp;
+      swapped[pick] = vj;
+      const auto [owner, local] = owner_of_row(row_offsets, vp);
+      if (owner == reducer.rank()) centers.row(j) = X.row(local).template cast<double>();
+    }
+    share_owned_rows(reducer, centers);
+    return centers;
+  }
+}
+
+/// k points uniform in the bounding box of the rows of every process.
+template <typename Derived, typename Reducer>
+Eigen::MatrixXd random_box_init(const Eigen::MatrixBase<Derived>& X, Eigen::Index k, Random& rng,
+                                const Reducer& reducer) {
+  if constexpr (!Reducer::kDistributed) {
+    return random_box_init(X, k, rng);
+  } else {
+    const Eigen::Index d = X.cols();
+    Eigen::VectorXd lo = Eigen::VectorXd::Constant(d, std::numeric_limits<double>::infinity());
+    Eigen::VectorXd hi = -lo;
+    if (X.rows() > 0) {
+      lo = X.colwise().minCoeff().template cast<double>().transpose();
+      hi = X.colwise().maxCoeff().template cast<double>().transpose();
+    }
+    reducer.min(lo.data(), std::size_t(d));
+    reducer.max(hi.data(), std::size_t(d));
+    Eigen::MatrixXd centers(k, d);
+    for (Eigen::Index j = 0; j < k; ++j) {
+      for (Eigen::Index f = 0; f < d; ++f) centers(j, f) = rng.uniform(lo(f), hi(f));
+    }
+    return centers;
+  }
 }
 
 }  // namespace emcluster::detail

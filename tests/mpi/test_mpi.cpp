@@ -1,0 +1,324 @@
+// The distributed fits (emcluster/mpi.hpp) on every rank count ctest runs them with (1, 2, 3):
+// equivalence with one process on the concatenated rows, the same bits on every rank and for
+// any thread count, uneven shards with a rank that holds no rows, and the same exception on
+// every rank when one rank's rows are bad.
+//
+// Every rank runs every test case in the same order (the fits are collectives), so the cases
+// use CHECK, never REQUIRE: a failed check must not make one rank skip a collective.
+#define CATCH_CONFIG_RUNNER
+#include <mpi.h>
+#include <catch2/catch.hpp>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "emcluster/detail/random.hpp"
+#include "emcluster/kmeans.hpp"
+#include "emcluster/mpi.hpp"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace {
+
+int rank_of_world() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+int size_of_world() {
+  int s = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &s);
+  return s;
+}
+
+/// n rows around k centres spread in [-spread, spread]^d, standard normal noise; row i in
+/// blob i % k. The same on every rank (every rank builds the whole data set, then keeps its
+/// slice).
+Eigen::MatrixXd blobs(Eigen::Index n, Eigen::Index d, Eigen::Index k, double spread,
+                      std::uint64_t seed) {
+  emcluster::detail::Random rng(seed);
+  Eigen::MatrixXd C(k, d);
+  for (Eigen::Index j = 0; j < k; ++j)
+    for (Eigen::Index f = 0; f < d; ++f) C(j, f) = rng.uniform(-spread, spread);
+  Eigen::MatrixXd X(n, d);
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index f = 0; f < d; ++f) X(i, f) = C(i % k, f) + rng.normal();
+  return X;
+}
+
+/// Uneven contiguous shards of n rows: rank r of p gets a share proportional to r + 1, and
+/// rank 1 (when there are at least two ranks) gets none.
+std::vector<Eigen::Index> shard_starts(Eigen::Index n, int p) {
+  std::vector<double> share(static_cast<std::size_t>(p));
+  for (int r = 0; r < p; ++r) share[std::size_t(r)] = (p >= 2 && r == 1) ? 0.0 : r + 1.0;
+  double total = 0;
+  for (double s : share) total += s;
+  std::vector<Eigen::Index> start(static_cast<std::size_t>(p) + 1, 0);
+  double acc = 0;
+  for (int r = 0; r < p; ++r) {
+    acc += share[std::size_t(r)];
+    start[std::size_t(r) + 1] = static_cast<Eigen::Index>(static_cast<double>(n) * acc / total);
+  }
+  start.back() = n;
+  return start;
+}
+
+struct Shard {
+  Eigen::Index begin = 0, rows = 0;
+};
+Shard my_shard(Eigen::Index n) {
+  const auto start = shard_starts(n, size_of_world());
+  const auto r = static_cast<std::size_t>(rank_of_world());
+  return {start[r], start[r + 1] - start[r]};
+}
+
+/// Whether every rank holds the same bits in v.
+bool same_on_every_rank(const double* v, std::size_t n) {
+  std::vector<unsigned char> mine(n * sizeof(double)), root(n * sizeof(double));
+  if (n > 0) std::memcpy(mine.data(), v, mine.size());
+  root = mine;
+  MPI_Bcast(root.data(), static_cast<int>(root.size()), MPI_UNSIGNED_CHAR, 0, MPI_COMM_WORLD);
+  int same = mine == root ? 1 : 0, all = 0;
+  MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  return all == 1;
+}
+bool same_on_every_rank(const Eigen::MatrixXd& M) {
+  return same_on_every_rank(M.data(), static_cast<std::size_t>(M.size()));
+}
+bool same_on_every_rank(const std::string& s) {
+  std::vector<double> v(s.begin(), s.end());
+  double len = static_cast<double>(v.size()), lo = len, hi = len;
+  MPI_Allreduce(&len, &lo, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(&len, &hi, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  if (lo != hi) return false;
+  return same_on_every_rank(v.data(), v.size());
+}
+
+double max_relative(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
+  return (a - b).cwiseAbs().maxCoeff() / std::max(1e-300, b.cwiseAbs().maxCoeff());
+}
+
+using Options = emcluster::KMeans<>::Options;
+
+/// Fits opts on the whole of X in one process, then on every rank's shard, and checks that
+/// every rank holds the same model, equal (to 1e-10 relative) to the single-process one, with
+/// the labels of its rows. weighted: with positive weights.
+void check_equivalence(const Eigen::MatrixXd& X, const Options& opts, bool weighted,
+                       bool exact_start) {
+  const Eigen::Index n = X.rows();
+  Eigen::VectorXd w(n);
+  emcluster::detail::Random wr(99);
+  for (Eigen::Index i = 0; i < n; ++i) w(i) = 0.1 + 2.9 * wr.uniform();
+  emcluster::KMeans<> one(opts), many(opts);
+  if (weighted)
+    one.fit(X, w);
+  else
+    one.fit(X);
+  const Shard s = my_shard(n);
+  const auto Xs = X.middleRows(s.begin, s.rows);
+  emcluster::mpi::Traffic traffic;
+  if (weighted)
+    emcluster::mpi::fit(many, Xs, w.segment(s.begin, s.rows), MPI_COMM_WORLD, &traffic);
+  else
+    emcluster::mpi::fit(many, Xs, MPI_COMM_WORLD, &traffic);
+  const Eigen::MatrixXd C = many.cluster_centers();
+  CHECK(same_on_every_rank(C));
+  double inertia = many.inertia();
+  CHECK(same_on_every_rank(&inertia, 1));
+  CHECK(many.labels().size() == s.rows);
+  CHECK(traffic.collectives > 0);
+  if (exact_start || size_of_world() == 1) {
+    CHECK(max_relative(C, one.cluster_centers()) <= 1e-10);
+    CHECK(std::abs(inertia - one.inertia()) <= 1e-10 * one.inertia());
+    CHECK(many.n_iter() == one.n_iter());
+    CHECK(many.converged() == one.converged());
+    CHECK((many.labels().array() == one.labels().segment(s.begin, s.rows).array()).all());
+  } else {
+    // Seeded draws scan the ranks' masses in another order of additions: the same optimum
+    // on well-separated blobs, to the tolerance.
+    CHECK(inertia <= 1.01 * one.inertia());
+  }
+  if (size_of_world() == 1) {  // one rank: the same code with the same bits
+    CHECK(C == one.cluster_centers());
+    CHECK(inertia == one.inertia());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("mpi KMeans Lloyd from given centres equals one process", "[mpi]") {
+  const Eigen::MatrixXd X = blobs(3000, 3, 4, 6.0, 1);
+  Options o;
+  o.n_clusters = 4;
+  o.init = emcluster::KMeansInit::explicit_centers;
+  o.initial_centers = X.topRows(4);
+  o.algorithm = emcluster::KMeansAlgorithm::lloyd;
+  o.tol = 0;
+  check_equivalence(X, o, false, true);
+  check_equivalence(X, o, true, true);
+}
+
+TEST_CASE("mpi KMeans Hamerly from given centres equals one process", "[mpi]") {
+  const Eigen::MatrixXd X = blobs(2500, 12, 6, 4.0, 2);
+  Options o;
+  o.n_clusters = 6;
+  o.init = emcluster::KMeansInit::explicit_centers;
+  o.initial_centers = X.topRows(6);
+  o.algorithm = emcluster::KMeansAlgorithm::hamerly;
+  check_equivalence(X, o, false, true);
+  check_equivalence(X, o, true, true);
+}
+
+TEST_CASE("mpi KMeans tolerance stops every rank at the one-process iteration", "[mpi]") {
+  const Eigen::MatrixXd X = blobs(2000, 2, 3, 3.0, 3);
+  Options o;
+  o.n_clusters = 3;
+  o.init = emcluster::KMeansInit::explicit_centers;
+  o.initial_centers = X.topRows(3);
+  o.tol = 1e-2;
+  check_equivalence(X, o, false, true);
+}
+
+TEST_CASE("mpi KMeans relocates an empty cluster by the global farthest row", "[mpi]") {
+  Eigen::MatrixXd X = blobs(1200, 2, 2, 5.0, 4);
+  X(1100, 0) += 40.0;  // an outlier on the last rank's shard: the farthest row
+  Options o;
+  o.n_clusters = 3;
+  o.init = emcluster::KMeansInit::explicit_centers;
+  o.initial_centers = X.topRows(3);
+  o.initial_centers.row(2) << 1e3, 1e3;  // attracts nothing: relocated in the first iteration
+  o.algorithm = emcluster::KMeansAlgorithm::lloyd;
+  check_equivalence(X, o, false, true);
+  check_equivalence(X, o, true, true);
+  emcluster::KMeans<> one(o);
+  one.fit(X);
+  CHECK(one.labels()(1100) == 2);  // the outlier took the relocated centre
+}
+
+TEST_CASE("mpi KMeans seeded inits give the same centres on every rank", "[mpi]") {
+  const Eigen::MatrixXd X = blobs(4000, 5, 5, 8.0, 5);
+  for (auto init : {emcluster::KMeansInit::kmeans_plus_plus, emcluster::KMeansInit::random_samples,
+                    emcluster::KMeansInit::random_box}) {
+    Options o;
+    o.n_clusters = 5;
+    o.init = init;
+    o.n_init = 3;
+    o.seed = 7;
+    check_equivalence(X, o, false, false);
+    check_equivalence(X, o, true, false);
+  }
+}
+
+TEST_CASE("mpi KMeans auto n_init subsample is drawn from global rows", "[mpi]") {
+  const Eigen::MatrixXd X = blobs(40000, 2, 3, 5.0, 6);  // >= 8 * 4096 rows: the subsample path
+  Options o;
+  o.n_clusters = 3;
+  o.seed = 3;
+  check_equivalence(X, o, false, false);
+}
+
+TEST_CASE("mpi KMeans same bits for any thread count", "[mpi]") {
+  const Eigen::MatrixXd X = blobs(60000, 4, 4, 3.0, 8);
+  const Shard s = my_shard(X.rows());
+  Options o;
+  o.n_clusters = 4;
+  o.n_init = 2;
+  o.seed = 11;
+  Eigen::MatrixXd C[2];
+  double inertia[2];
+  for (int t = 0; t < 2; ++t) {
+#ifdef _OPENMP
+    omp_set_num_threads(t + 1);
+#endif
+    emcluster::KMeans<> km(o);
+    emcluster::mpi::fit(km, X.middleRows(s.begin, s.rows), MPI_COMM_WORLD);
+    C[t] = km.cluster_centers();
+    inertia[t] = km.inertia();
+  }
+  CHECK(C[0] == C[1]);
+  CHECK(inertia[0] == inertia[1]);
+}
+
+TEST_CASE("mpi KMeans float data and a row-major map", "[mpi]") {
+  using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const RowMajorF X = blobs(1500, 3, 3, 6.0, 9).cast<float>();
+  const Shard s = my_shard(X.rows());
+  emcluster::KMeans<float>::Options o;
+  o.n_clusters = 3;
+  o.init = emcluster::KMeansInit::explicit_centers;
+  o.initial_centers = X.topRows(3);
+  emcluster::KMeans<float> one(o), many(o);
+  one.fit(X);
+  Eigen::Map<const RowMajorF> mine(X.data() + s.begin * X.cols(), s.rows, X.cols());
+  emcluster::mpi::fit(many, mine, MPI_COMM_WORLD);
+  const Eigen::MatrixXd C = many.cluster_centers().cast<double>();
+  CHECK(same_on_every_rank(C));
+  CHECK((many.cluster_centers() - one.cluster_centers()).cwiseAbs().maxCoeff() <= 1e-4f);
+  CHECK((many.labels().array() == one.labels().segment(s.begin, s.rows).array()).all());
+}
+
+TEST_CASE("mpi KMeans NaN on one rank throws the same exception on every rank", "[mpi]") {
+  Eigen::MatrixXd X = blobs(900, 2, 3, 5.0, 10);
+  const Shard s = my_shard(X.rows());
+  Eigen::MatrixXd mine = X.middleRows(s.begin, s.rows);
+  // The NaN goes to the last rank that holds rows (rank 1 of 2 holds none).
+  const int bad = size_of_world() == 2 ? 0 : size_of_world() - 1;
+  if (rank_of_world() == bad) mine(mine.rows() / 2, 1) = std::nan("");
+  Options o;
+  o.n_clusters = 3;
+  emcluster::KMeans<> km(o);
+  std::string what;
+  bool invalid = false;
+  try {
+    emcluster::mpi::fit(km, mine, MPI_COMM_WORLD);
+  } catch (const std::invalid_argument& e) {
+    invalid = true;
+    what = e.what();
+  }
+  CHECK(invalid);
+  CHECK(what.find("NaN") != std::string::npos);
+  CHECK(what.find("MPI rank " + std::to_string(bad)) != std::string::npos);
+  CHECK(same_on_every_rank(what));
+  CHECK_FALSE(km.is_fitted());
+  // The ranks are still in step: a good fit afterwards works everywhere.
+  emcluster::mpi::fit(km, X.middleRows(s.begin, s.rows), MPI_COMM_WORLD);
+  CHECK(km.is_fitted());
+}
+
+TEST_CASE("mpi KMeans bad weights and too few rows fail on every rank", "[mpi]") {
+  const Eigen::MatrixXd X = blobs(300, 2, 2, 5.0, 12);
+  const Shard s = my_shard(X.rows());
+  Options o;
+  o.n_clusters = 2;
+  emcluster::KMeans<> km(o);
+  Eigen::VectorXd w = Eigen::VectorXd::Ones(s.rows);
+  if (rank_of_world() == 0 && s.rows > 0) w(0) = -1;
+  CHECK_THROWS_AS(emcluster::mpi::fit(km, X.middleRows(s.begin, s.rows), w, MPI_COMM_WORLD),
+                  std::invalid_argument);
+  // Fewer rows in all than clusters, though rank 0 alone would have had enough.
+  o.n_clusters = 400;
+  emcluster::KMeans<> big(o);
+  CHECK_THROWS_AS(emcluster::mpi::fit(big, X.middleRows(s.begin, s.rows), MPI_COMM_WORLD),
+                  std::invalid_argument);
+}
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  Catch::Session session;
+  // Only rank 0 reports successes and the summary; every rank reports its failures.
+  int rc = session.applyCommandLine(argc, argv);
+  if (rc == 0) rc = session.run();
+  int worst = 0;
+  MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  MPI_Finalize();
+  return worst;
+}
