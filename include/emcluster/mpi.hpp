@@ -64,7 +64,9 @@
 #include "detail/reducer.hpp"
 #include "detail/validation.hpp"
 #include "exceptions.hpp"
+#include "gaussian_mixture.hpp"
 #include "kmeans.hpp"
+#include "preprocessing.hpp"
 
 namespace emcluster {
 
@@ -215,16 +217,6 @@ class MpiReducer {
 
 namespace detail {
 
-/// What the distributed entry points call: the estimators' fits on a reducer (private to
-/// the estimators, which befriend this struct).
-struct FitAccess {
-  template <typename Model, typename Derived, typename Reducer>
-  static Model& fit(Model& model, const Eigen::MatrixBase<Derived>& X, const double* w,
-                    int weight_exp, const Reducer& reducer) {
-    return model.fit_impl(X, w, weight_exp, reducer);
-  }
-};
-
 /// Sample weights of one rank for a distributed fit, in double, checked on every rank (the
 /// count against the rank's rows, finite, non-negative, a positive total over all ranks) and
 /// divided by 2^e as the single-process fit divides them (e in *weight_exp).
@@ -249,6 +241,23 @@ inline const double* weights_pointer(const Eigen::VectorXd& w) {
   return w.size() > 0 ? w.data() : &none;
 }
 
+/// The distributed fit of any estimator befriending FitAccess, without weights or with them.
+template <typename Model, typename Derived>
+Model& fit_on_ranks(Model& model, const Eigen::MatrixBase<Derived>& X, MPI_Comm comm,
+                    mpi::Traffic* traffic) {
+  const mpi::MpiReducer reducer(comm, X.rows(), traffic);
+  return FitAccess::fit(model, X, nullptr, 0, reducer);
+}
+template <typename Model, typename Derived, typename WDerived>
+Model& fit_on_ranks(Model& model, const char* where, const Eigen::MatrixBase<Derived>& X,
+                    const Eigen::MatrixBase<WDerived>& sample_weight, MPI_Comm comm,
+                    mpi::Traffic* traffic) {
+  const mpi::MpiReducer reducer(comm, X.rows(), traffic);
+  int weight_exp = 0;
+  const Eigen::VectorXd w = shard_weights(where, sample_weight, X.rows(), reducer, &weight_exp);
+  return FitAccess::fit(model, X, weights_pointer(w), weight_exp, reducer);
+}
+
 }  // namespace detail
 
 namespace mpi {
@@ -268,8 +277,7 @@ KMeans<Scalar>& fit(KMeans<Scalar>& model, const Eigen::MatrixBase<Derived>& X, 
                     Traffic* traffic = nullptr) {
   static_assert(std::is_same<typename Derived::Scalar, Scalar>::value,
                 "emcluster::mpi::fit: X must have the model's scalar type");
-  const MpiReducer reducer(comm, X.rows(), traffic);
-  return detail::FitAccess::fit(model, X, nullptr, 0, reducer);
+  return detail::fit_on_ranks(model, X, comm, traffic);
 }
 
 /// fit with a non-negative weight per row of this rank (a positive total over all ranks).
@@ -282,11 +290,50 @@ KMeans<Scalar>& fit(KMeans<Scalar>& model, const Eigen::MatrixBase<Derived>& X,
                     Traffic* traffic = nullptr) {
   static_assert(std::is_same<typename Derived::Scalar, Scalar>::value,
                 "emcluster::mpi::fit: X must have the model's scalar type");
-  const MpiReducer reducer(comm, X.rows(), traffic);
-  int weight_exp = 0;
-  const Eigen::VectorXd w =
-      detail::shard_weights("KMeans::fit", sample_weight, X.rows(), reducer, &weight_exp);
-  return detail::FitAccess::fit(model, X, detail::weights_pointer(w), weight_exp, reducer);
+  return detail::fit_on_ranks(model, "KMeans::fit", X, sample_weight, comm, traffic);
+}
+
+/// Fits a Gaussian mixture on the rows of every rank of `comm` (collective, same options on
+/// every rank): every covariance type, the noise component (its box, unless given, from the
+/// global per-column minima and maxima), restarts and warm starts. Every rank ends with the
+/// same parameters and lower bound; predict(X_local) labels this rank's rows. The inits
+/// kmeans (a distributed KMeans), kmeans_plus_plus, random_points and explicit_parameters
+/// are offered; random_responsibilities is not (std::invalid_argument).
+/// @code
+/// emcluster::GaussianMixture<> gm(opts);
+/// emcluster::mpi::fit(gm, X_local, MPI_COMM_WORLD);
+/// Eigen::VectorXi y = gm.predict(X_local);
+/// @endcode
+template <typename Scalar, typename Derived>
+GaussianMixture<Scalar>& fit(GaussianMixture<Scalar>& model, const Eigen::MatrixBase<Derived>& X,
+                             MPI_Comm comm, Traffic* traffic = nullptr) {
+  return detail::fit_on_ranks(model, X, comm, traffic);
+}
+
+/// The Gaussian mixture fit with a non-negative weight per row of this rank.
+/// @code
+/// emcluster::mpi::fit(gm, X_local, w_local, MPI_COMM_WORLD);
+/// @endcode
+template <typename Scalar, typename Derived, typename WDerived>
+GaussianMixture<Scalar>& fit(GaussianMixture<Scalar>& model, const Eigen::MatrixBase<Derived>& X,
+                             const Eigen::MatrixBase<WDerived>& sample_weight, MPI_Comm comm,
+                             Traffic* traffic = nullptr) {
+  return detail::fit_on_ranks(model, "GaussianMixture::fit", X, sample_weight, comm, traffic);
+}
+
+/// Learns the mean and standard deviation of every column over the rows of every rank of
+/// `comm` (collective): the single-process two passes (the mean, then the centred sums of
+/// squares with the corrected two-pass formula), each pass's column sums summed over the
+/// ranks. n_samples_seen() is the global row count.
+/// @code
+/// emcluster::StandardScaler<> scaler;
+/// emcluster::mpi::fit(scaler, X_local, MPI_COMM_WORLD);
+/// Eigen::MatrixXd Z = scaler.transform(X_local);
+/// @endcode
+template <typename Scalar, typename Derived>
+StandardScaler<Scalar>& fit(StandardScaler<Scalar>& scaler, const Eigen::MatrixBase<Derived>& X,
+                            MPI_Comm comm, Traffic* traffic = nullptr) {
+  return detail::fit_on_ranks(scaler, X, comm, traffic);
 }
 
 }  // namespace mpi

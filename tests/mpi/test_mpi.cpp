@@ -20,8 +20,10 @@
 #include <vector>
 
 #include "emcluster/detail/random.hpp"
+#include "emcluster/gaussian_mixture.hpp"
 #include "emcluster/kmeans.hpp"
 #include "emcluster/mpi.hpp"
+#include "emcluster/preprocessing.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -309,6 +311,130 @@ TEST_CASE("mpi KMeans bad weights and too few rows fail on every rank", "[mpi]")
   emcluster::KMeans<> big(o);
   CHECK_THROWS_AS(emcluster::mpi::fit(big, X.middleRows(s.begin, s.rows), MPI_COMM_WORLD),
                   std::invalid_argument);
+}
+
+namespace {
+
+using MixtureOptions = emcluster::GaussianMixture<>::Options;
+
+/// Every parameter of a fitted mixture in one vector (for the comparisons).
+Eigen::VectorXd mixture_parameters(const emcluster::GaussianMixture<>& g) {
+  std::vector<double> v;
+  for (Eigen::Index j = 0; j < g.n_components(); ++j) {
+    v.push_back(g.weights()(j));
+    for (Eigen::Index f = 0; f < g.means().cols(); ++f) v.push_back(g.means()(j, f));
+    const Eigen::MatrixXd S = g.covariance(j);
+    v.insert(v.end(), S.data(), S.data() + S.size());
+  }
+  v.push_back(g.noise_weight());
+  v.push_back(g.lower_bound());
+  return Eigen::Map<Eigen::VectorXd>(v.data(), Eigen::Index(v.size()));
+}
+
+/// The mixture fitted in one process on X and on every rank's shard: the same parameters on
+/// every rank, within 1e-10 relative of one process when the start is given.
+void check_mixture(const Eigen::MatrixXd& X, const MixtureOptions& o, bool weighted,
+                   bool exact_start) {
+  const Eigen::Index n = X.rows();
+  Eigen::VectorXd w(n);
+  emcluster::detail::Random wr(17);
+  for (Eigen::Index i = 0; i < n; ++i) w(i) = 0.2 + 2.0 * wr.uniform();
+  emcluster::GaussianMixture<> one(o), many(o);
+  const Shard s = my_shard(n);
+  const auto Xs = X.middleRows(s.begin, s.rows);
+  if (weighted) {
+    one.fit(X, w);
+    emcluster::mpi::fit(many, Xs, w.segment(s.begin, s.rows), MPI_COMM_WORLD);
+  } else {
+    one.fit(X);
+    emcluster::mpi::fit(many, Xs, MPI_COMM_WORLD);
+  }
+  const Eigen::VectorXd p = mixture_parameters(many), q = mixture_parameters(one);
+  CHECK(same_on_every_rank(p));
+  if (exact_start || size_of_world() == 1) {
+    CHECK(max_relative(p, q) <= 1e-10);
+    CHECK(many.n_iter() == one.n_iter());
+    if (s.rows > 0)  // predict, as every method on new data, needs at least one row
+      CHECK((many.predict(Xs).array() == one.predict(X).segment(s.begin, s.rows).array()).all());
+  } else {
+    CHECK(many.lower_bound() >= one.lower_bound() - 1e-3 * std::abs(one.lower_bound()));
+  }
+  if (size_of_world() == 1) CHECK(p == q);
+}
+
+}  // namespace
+
+TEST_CASE("mpi GaussianMixture every covariance type equals one process", "[mpi]") {
+  const Eigen::MatrixXd X = blobs(2400, 3, 3, 5.0, 20);
+  for (auto type : {emcluster::CovarianceType::full, emcluster::CovarianceType::tied,
+                    emcluster::CovarianceType::diagonal, emcluster::CovarianceType::spherical}) {
+    MixtureOptions o;
+    o.n_components = 3;
+    o.covariance_type = type;
+    o.init = emcluster::GaussianMixtureInit::explicit_parameters;
+    o.initial_means = X.topRows(3);
+    o.tol = 1e-6;
+    check_mixture(X, o, false, true);
+    check_mixture(X, o, true, true);
+  }
+}
+
+TEST_CASE("mpi GaussianMixture noise component with the global box", "[mpi]") {
+  Eigen::MatrixXd X = blobs(2000, 2, 2, 4.0, 21);
+  emcluster::detail::Random rng(5);
+  for (Eigen::Index i = 0; i < X.rows(); i += 10)  // background points over a wide box
+    for (Eigen::Index f = 0; f < 2; ++f) X(i, f) = rng.uniform(-30.0, 30.0);
+  MixtureOptions o;
+  o.n_components = 2;
+  o.noise_component = true;
+  o.init = emcluster::GaussianMixtureInit::explicit_parameters;
+  o.initial_means = X.middleRows(1, 2);
+  check_mixture(X, o, false, true);
+  check_mixture(X, o, true, true);
+  emcluster::GaussianMixture<> g(o);
+  const Shard s = my_shard(X.rows());
+  emcluster::mpi::fit(g, X.middleRows(s.begin, s.rows), MPI_COMM_WORLD);
+  CHECK(g.noise_low() == Eigen::VectorXd(X.colwise().minCoeff().transpose()));
+  CHECK(g.noise_high() == Eigen::VectorXd(X.colwise().maxCoeff().transpose()));
+}
+
+TEST_CASE("mpi GaussianMixture seeded inits agree on every rank", "[mpi]") {
+  const Eigen::MatrixXd X = blobs(3000, 2, 3, 6.0, 22);
+  for (auto init :
+       {emcluster::GaussianMixtureInit::kmeans, emcluster::GaussianMixtureInit::kmeans_plus_plus,
+        emcluster::GaussianMixtureInit::random_points}) {
+    MixtureOptions o;
+    o.n_components = 3;
+    o.init = init;
+    o.n_init = 2;
+    o.seed = 4;
+    check_mixture(X, o, false, false);
+  }
+  MixtureOptions o;
+  o.n_components = 3;
+  o.init = emcluster::GaussianMixtureInit::random_responsibilities;
+  emcluster::GaussianMixture<> g(o);
+  const Shard s = my_shard(X.rows());
+  CHECK_THROWS_AS(emcluster::mpi::fit(g, X.middleRows(s.begin, s.rows), MPI_COMM_WORLD),
+                  std::invalid_argument);
+}
+
+TEST_CASE("mpi StandardScaler equals one process", "[mpi]") {
+  Eigen::MatrixXd X = blobs(1000, 4, 2, 3.0, 23);
+  X.col(1).array() += 1e8;  // a large mean: a sum of squares would lose the variance
+  X.col(3).setConstant(2.5);
+  emcluster::StandardScaler<> one, many;
+  one.fit(X);
+  const Shard s = my_shard(X.rows());
+  emcluster::mpi::fit(many, X.middleRows(s.begin, s.rows), MPI_COMM_WORLD);
+  CHECK(many.n_samples_seen() == X.rows());
+  Eigen::MatrixXd stats(3, 4);
+  stats << many.mean().transpose(), many.var().transpose(), many.scale().transpose();
+  CHECK(same_on_every_rank(stats));
+  CHECK(max_relative(many.mean(), one.mean()) <= 1e-12);
+  CHECK(max_relative(many.var(), one.var()) <= 1e-10);
+  CHECK(max_relative(many.scale(), one.scale()) <= 1e-10);
+  CHECK(many.scale()(3) == 1.0);
 }
 
 int main(int argc, char** argv) {

@@ -66,6 +66,16 @@ class LocalReducer {
   Eigen::Index rows_;
 };
 
+/// What the distributed entry points call: the estimators' fits on a reducer (private to
+/// the estimators, which befriend this struct; defined here, used by emcluster/mpi.hpp).
+struct FitAccess {
+  template <typename Model, typename Derived, typename Reducer>
+  static Model& fit(Model& model, const Eigen::MatrixBase<Derived>& X, const double* w,
+                    int weight_exp, const Reducer& reducer) {
+    return model.fit_impl(X, w, weight_exp, reducer);
+  }
+};
+
 /// Runs f(); when it throws on any process, every process throws the same exception (the one
 /// of the lowest rank that failed). f must not call collectives.
 template <typename Reducer, typename F>
