@@ -8,12 +8,17 @@
 ///   was called before `fit`.
 /// - `emcluster::numerical_error` (a `std::runtime_error`): the numbers themselves failed, for
 ///   example a covariance that is not positive definite even after regularisation.
+/// - `emcluster::data_file_error` (a `std::runtime_error`): a data file (CSV, NPY) could not be
+///   read; the message starts with the file and the position (`file:line:column:` for text,
+///   `file: byte N:` for binary files).
 ///
 /// A `fit` that throws leaves a previously fitted model exactly as it was.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace emcluster {
 
@@ -28,6 +33,74 @@ class not_fitted_error : public std::logic_error {
 class numerical_error : public std::runtime_error {
  public:
   explicit numerical_error(const std::string& what) : std::runtime_error(what) {}
+};
+
+/// Thrown by the data file readers and writers (csv.hpp, npy.hpp): the file, where in it, and
+/// what was expected there.
+///
+/// what() is `file:line:column: message` for a text file (line and column 1-based; the column
+/// counts bytes from the start of the line), `file: byte N: message` for a binary file (N
+/// 0-based), and `file: message` when no position applies (a file that cannot be opened).
+///
+/// @code
+/// try {
+///   auto data = emcluster::read_csv<double>("data.csv");
+/// } catch (const emcluster::data_file_error& e) {
+///   std::cerr << e.what() << "\n";  // data.csv:12:7: expected a number in field 2 ...
+/// }
+/// @endcode
+class data_file_error : public std::runtime_error {
+ public:
+  /// An error at a text position (line and column 1-based; 0 when not known).
+  static data_file_error at_text(const std::string& path, std::uint64_t line,
+                                 std::uint64_t column, const std::string& message) {
+    std::string where = path;
+    if (line > 0) {
+      where += ":" + std::to_string(line);
+      if (column > 0) where += ":" + std::to_string(column);
+    }
+    return data_file_error(where + ": " + message, path, line, column, no_offset, message);
+  }
+  /// An error at a byte offset (0-based) of a binary file.
+  static data_file_error at_byte(const std::string& path, std::uint64_t byte_offset,
+                                 const std::string& message) {
+    return data_file_error(path + ": byte " + std::to_string(byte_offset) + ": " + message,
+                           path, 0, 0, byte_offset, message);
+  }
+  /// An error about the file as a whole (it cannot be opened, written, ...).
+  static data_file_error at_file(const std::string& path, const std::string& message) {
+    return data_file_error(path + ": " + message, path, 0, 0, no_offset, message);
+  }
+
+  /// The file's name as the caller gave it.
+  const std::string& path() const noexcept { return path_; }
+  /// 1-based line of a text file; 0 when not applicable.
+  std::uint64_t line() const noexcept { return line_; }
+  /// 1-based column (bytes from the start of the line) of a text file; 0 when not applicable.
+  std::uint64_t column() const noexcept { return column_; }
+  /// 0-based byte offset in a binary file; no_offset when not applicable.
+  std::uint64_t byte_offset() const noexcept { return byte_offset_; }
+  /// What was expected, without the file and the position.
+  const std::string& message() const noexcept { return message_; }
+
+  /// byte_offset() of an error that has none.
+  static constexpr std::uint64_t no_offset = ~std::uint64_t{0};
+
+ private:
+  data_file_error(const std::string& what, std::string path, std::uint64_t line,
+                  std::uint64_t column, std::uint64_t byte_offset, std::string message)
+      : std::runtime_error(what),
+        path_(std::move(path)),
+        message_(std::move(message)),
+        line_(line),
+        column_(column),
+        byte_offset_(byte_offset) {}
+
+  std::string path_;
+  std::string message_;
+  std::uint64_t line_ = 0;
+  std::uint64_t column_ = 0;
+  std::uint64_t byte_offset_ = no_offset;
 };
 
 }  // namespace emcluster
