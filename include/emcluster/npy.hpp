@@ -491,6 +491,7 @@ RowMajorMatrix<Scalar> read_npy_rows(std::istream& in, const std::string& name,
   const NpyHeader h = read_npy_header(in, name);
   detail::npy::check_row_range("read_npy_rows", h.rows, first_row, n_rows);
   RowMajorMatrix<Scalar> out(n_rows, h.cols);
+  if (n_rows == 0 || h.cols == 0) return out;
   const std::uint64_t item = npy_item_size(h.dtype);
   const auto cols = static_cast<std::uint64_t>(h.cols);
   if (!h.fortran_order || h.cols == 1) {
