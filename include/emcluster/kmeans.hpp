@@ -152,6 +152,8 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
         return detail::random_samples_init(X, k, rng, reducer);
       case KMeansInit::random_box:
         return detail::random_box_init(X, k, rng, reducer);
+      case KMeansInit::kmeans_parallel:
+        return detail::kmeans_parallel(X, w, k, options_.n_local_trials, rng, reducer);
       case KMeansInit::explicit_centers:
         break;
     }

@@ -55,10 +55,13 @@
 #include <algorithm>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "detail/reducer.hpp"
@@ -66,6 +69,7 @@
 #include "exceptions.hpp"
 #include "gaussian_mixture.hpp"
 #include "kmeans.hpp"
+#include "npy.hpp"
 #include "preprocessing.hpp"
 
 namespace emcluster {
@@ -153,10 +157,16 @@ class MpiReducer {
     count(sizeof(int));
     if (first == size_) return;
     int kind = 0;
-    std::string what;
+    std::string what, file;
+    std::uint64_t offset = 0;
     if (rank_ == first) {
       try {
         std::rethrow_exception(e);
+      } catch (const data_file_error& x) {
+        // Rebuilt field by field: the file, the byte offset and the message.
+        kind = 6, what = x.message();
+        file = x.path();
+        offset = x.byte_offset();
       } catch (const std::invalid_argument& x) {
         kind = 1, what = x.what();
       } catch (const not_fitted_error& x) {
@@ -171,12 +181,18 @@ class MpiReducer {
         kind = 5, what = "unknown exception";
       }
     }
-    int head[2] = {kind, static_cast<int>(what.size())};
-    MPI_Bcast(head, 2, MPI_INT, first, comm_);
+    int head[3] = {kind, static_cast<int>(what.size()), static_cast<int>(file.size())};
+    MPI_Bcast(head, 3, MPI_INT, first, comm_);
     what.resize(static_cast<std::size_t>(head[1]));
+    file.resize(static_cast<std::size_t>(head[2]));
     MPI_Bcast(&what[0], head[1], MPI_CHAR, first, comm_);
+    MPI_Bcast(&file[0], head[2], MPI_CHAR, first, comm_);
+    MPI_Bcast(&offset, 1, MPI_UINT64_T, first, comm_);
     what += " (MPI rank " + std::to_string(first) + " of " + std::to_string(size_) + ")";
     switch (head[0]) {
+      case 6:
+        if (offset == data_file_error::no_offset) throw data_file_error::at_file(file, what);
+        throw data_file_error::at_byte(file, offset, what);
       case 1:
         throw std::invalid_argument(what);
       case 2:
@@ -334,6 +350,65 @@ template <typename Scalar, typename Derived>
 StandardScaler<Scalar>& fit(StandardScaler<Scalar>& scaler, const Eigen::MatrixBase<Derived>& X,
                             MPI_Comm comm, Traffic* traffic = nullptr) {
   return detail::fit_on_ranks(scaler, X, comm, traffic);
+}
+
+/// The contiguous slice of n rows that rank `rank` of `size` reads: [n r / p, n (r + 1) / p)
+/// (first row and count; ranks differ by at most one row).
+inline std::pair<Eigen::Index, Eigen::Index> slice_of(Eigen::Index n, int rank, int size) {
+  const auto lo = static_cast<Eigen::Index>(static_cast<long double>(n) * rank / size);
+  const auto hi = static_cast<Eigen::Index>(static_cast<long double>(n) * (rank + 1) / size);
+  return {lo, hi - lo};
+}
+
+/// This rank's slice (slice_of) of the rows of a NumPy .npy file (float32 or float64, C or
+/// Fortran order; 1-D arrays are one column), read without touching the other rows
+/// (read_npy_rows). Collective: a file that cannot be read (missing, truncated, a header
+/// that does not validate, a NaN in the slice is not checked here: the fits check) makes
+/// every rank throw the same emcluster::data_file_error, naming the file and the byte offset.
+/// @code
+/// Eigen::MatrixXd X = emcluster::mpi::read_npy_slice<double>("data.npy", MPI_COMM_WORLD);
+/// @endcode
+template <typename Scalar>
+RowMajorMatrix<Scalar> read_npy_slice(const std::string& path, MPI_Comm comm) {
+  const MpiReducer reducer(comm, 0);
+  RowMajorMatrix<Scalar> rows;
+  detail::agreed(reducer, [&] {
+    const NpyHeader h = read_npy_header(path);
+    const auto slice = slice_of(h.rows, reducer.rank(), reducer.size());
+    rows = read_npy_rows<Scalar>(path, slice.first, slice.second);
+  });
+  return rows;
+}
+
+/// This rank's slice of a raw file of little-endian float32 or float64 values, row-major,
+/// `cols` per row (the row count is the file size over the row size; a size that is not a
+/// whole number of rows is an error). Collective, errors as read_npy_slice.
+/// @code
+/// Eigen::MatrixXf X = emcluster::mpi::read_raw_slice<float>("data.f32", NpyDType::float32,
+///                                                          16, MPI_COMM_WORLD);
+/// @endcode
+template <typename Scalar>
+RowMajorMatrix<Scalar> read_raw_slice(const std::string& path, NpyDType dtype, Eigen::Index cols,
+                                      MPI_Comm comm) {
+  const MpiReducer reducer(comm, 0);
+  RowMajorMatrix<Scalar> rows;
+  detail::agreed(reducer, [&] {
+    if (cols < 1) detail::fail("emcluster::mpi::read_raw_slice", "cols = ", cols, " must be >= 1");
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) throw data_file_error::at_file(path, "cannot open the file for reading");
+    const auto bytes = static_cast<std::uint64_t>(in.tellg());
+    const std::uint64_t row_bytes = npy_item_size(dtype) * static_cast<std::uint64_t>(cols);
+    if (bytes % row_bytes != 0) {
+      throw data_file_error::at_byte(
+          path, bytes - bytes % row_bytes,
+          detail::message("the file's ", bytes, " bytes are not a whole number of rows of ", cols,
+                          " values of ", npy_item_size(dtype), " bytes (a truncated file?)"));
+    }
+    const auto slice =
+        slice_of(static_cast<Eigen::Index>(bytes / row_bytes), reducer.rank(), reducer.size());
+    rows = read_raw_rows<Scalar>(path, dtype, cols, slice.first, slice.second);
+  });
+  return rows;
 }
 
 }  // namespace mpi

@@ -6,15 +6,17 @@
 // Every rank runs every test case in the same order (the fits are collectives), so the cases
 // use CHECK, never REQUIRE: a failed check must not make one rank skip a collective.
 #define CATCH_CONFIG_RUNNER
-#include <mpi.h>
 #include <catch2/catch.hpp>
 
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -23,6 +25,7 @@
 #include "emcluster/gaussian_mixture.hpp"
 #include "emcluster/kmeans.hpp"
 #include "emcluster/mpi.hpp"
+#include "emcluster/npy.hpp"
 #include "emcluster/preprocessing.hpp"
 
 #ifdef _OPENMP
@@ -217,6 +220,34 @@ TEST_CASE("mpi KMeans seeded inits give the same centres on every rank", "[mpi]"
     o.seed = 7;
     check_equivalence(X, o, false, false);
     check_equivalence(X, o, true, false);
+  }
+}
+
+TEST_CASE("mpi KMeans k-means|| gives the same centres on every rank", "[mpi]") {
+  const Eigen::MatrixXd X = blobs(6000, 4, 12, 15.0, 13);
+  const Shard s = my_shard(X.rows());
+  for (bool weighted : {false, true}) {
+    Eigen::VectorXd w = Eigen::VectorXd::Ones(X.rows());
+    if (weighted) w.head(X.rows() / 2).array() = 2.5;
+    // The seeding alone: the same candidates on every rank (rows are drawn by their global
+    // index), and as good as the one-process seeding.
+    emcluster::detail::Random r1(3), r2(3);
+    const Eigen::MatrixXd one = emcluster::detail::kmeans_parallel(
+        X, w.data(), 12, 0, r1, emcluster::detail::LocalReducer(X.rows()));
+    const Eigen::VectorXd mine = w.segment(s.begin, s.rows);
+    const emcluster::mpi::MpiReducer reducer(MPI_COMM_WORLD, s.rows);
+    const Eigen::MatrixXd many = emcluster::detail::kmeans_parallel(
+        X.middleRows(s.begin, s.rows), emcluster::detail::weights_pointer(mine), 12, 0, r2,
+        reducer);
+    CHECK(many.rows() == 12);
+    CHECK(same_on_every_rank(many));
+    if (size_of_world() == 1) CHECK(many == one);
+    Options o;
+    o.n_clusters = 12;
+    o.init = emcluster::KMeansInit::kmeans_parallel;
+    o.n_init = 2;
+    o.seed = 5;
+    check_equivalence(X, o, weighted, false);
   }
 }
 
@@ -435,6 +466,88 @@ TEST_CASE("mpi StandardScaler equals one process", "[mpi]") {
   CHECK(max_relative(many.var(), one.var()) <= 1e-10);
   CHECK(max_relative(many.scale(), one.scale()) <= 1e-10);
   CHECK(many.scale()(3) == 1.0);
+}
+
+namespace {
+
+/// A file name shared by the ranks (rank 0's process id), in the build's working directory.
+std::string shared_name(const std::string& stem) {
+  long id = rank_of_world() == 0 ? static_cast<long>(std::hash<std::string>()(stem) % 100000) : 0;
+  MPI_Bcast(&id, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  return "emcluster_mpi_" + stem + "_" + std::to_string(id) + "_" + std::to_string(size_of_world());
+}
+
+}  // namespace
+
+TEST_CASE("mpi readers give every rank its slice of an npy and a raw file", "[mpi][io]") {
+  const Eigen::MatrixXd X = blobs(103, 3, 2, 4.0, 30);
+  const std::string npy = shared_name("slice") + ".npy", raw = shared_name("slice") + ".f32";
+  if (rank_of_world() == 0) {
+    emcluster::write_npy(npy, X);
+    const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Xf =
+        X.cast<float>();
+    std::ofstream(raw, std::ios::binary)
+        .write(reinterpret_cast<const char*>(Xf.data()),
+               static_cast<std::streamsize>(Xf.size() * sizeof(float)));
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  const auto slice = emcluster::mpi::slice_of(X.rows(), rank_of_world(), size_of_world());
+  const auto mine = emcluster::mpi::read_npy_slice<double>(npy, MPI_COMM_WORLD);
+  CHECK(mine.rows() == slice.second);
+  CHECK(Eigen::MatrixXd(mine) == X.middleRows(slice.first, slice.second));
+  const auto mine_f =
+      emcluster::mpi::read_raw_slice<float>(raw, emcluster::NpyDType::float32, 3, MPI_COMM_WORLD);
+  CHECK(Eigen::MatrixXf(mine_f) == X.middleRows(slice.first, slice.second).cast<float>());
+  // Every rank's slice together is the whole file.
+  long rows = static_cast<long>(mine.rows()), all = 0;
+  MPI_Allreduce(&rows, &all, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+  CHECK(all == X.rows());
+  // A raw file with a partial row: the same data_file_error on every rank, no hang.
+  bool failed = false;
+  std::string what;
+  try {
+    emcluster::mpi::read_raw_slice<float>(raw, emcluster::NpyDType::float32, 4, MPI_COMM_WORLD);
+  } catch (const emcluster::data_file_error& e) {
+    failed = true;
+    what = e.what();
+    CHECK(e.path() == raw);
+    CHECK(e.byte_offset() == 103 * 3 * 4 / 16 * 16);
+  }
+  CHECK(failed);
+  CHECK(same_on_every_rank(what));
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank_of_world() == 0) {
+    std::remove(npy.c_str());
+    std::remove(raw.c_str());
+  }
+}
+
+TEST_CASE("mpi readers: a missing or truncated file fails on every rank", "[mpi][io]") {
+  const std::string npy = shared_name("cut") + ".npy";
+  if (rank_of_world() == 0) {
+    emcluster::write_npy(npy, blobs(50, 4, 2, 4.0, 31));
+    // Cut the file inside the last rows: only the last rank's slice is affected.
+    std::ifstream in(npy, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    std::ofstream(npy, std::ios::binary | std::ios::trunc)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 20));
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  int kinds[2] = {0, 0};
+  for (const std::string& path : {npy, npy + ".missing"}) {
+    try {
+      emcluster::mpi::read_npy_slice<double>(path, MPI_COMM_WORLD);
+    } catch (const emcluster::data_file_error& e) {
+      ++kinds[path == npy ? 0 : 1];
+      CHECK(e.path() == path);
+      CHECK(same_on_every_rank(std::string(e.what())));
+    }
+  }
+  CHECK(kinds[0] == 1);
+  CHECK(kinds[1] == 1);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank_of_world() == 0) std::remove(npy.c_str());
 }
 
 int main(int argc, char** argv) {

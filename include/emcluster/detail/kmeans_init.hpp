@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <vector>
@@ -282,6 +283,124 @@ Eigen::MatrixXd random_box_init(const Eigen::MatrixBase<Derived>& X, Eigen::Inde
     }
     return centers;
   }
+}
+
+/// A uniform double in [0, 1) for global row `row` in a draw seeded by `seed`: the SplitMix64
+/// finaliser of seed + (row + 1) times the golden-ratio increment, its top 53 bits. A
+/// counter-based draw: it depends on the row's global index only, so the rows k-means||
+/// samples are the same for any thread count and any split of the rows across processes.
+inline double row_uniform(std::uint64_t seed, Eigen::Index row) {
+  std::uint64_t z = seed + (static_cast<std::uint64_t>(row) + 1) * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
+/// Rounds of oversampling of k-means|| (Bahmani et al. found 5 enough; Spark's default is 2).
+inline constexpr int kParallelInitRounds = 5;
+
+/// k-means|| (Bahmani, Moseley, Vattani, Kumar, Vassilvitskii: "Scalable K-Means++", VLDB
+/// 2012; Spark MLlib's default): the first centre drawn by weight; then kParallelInitRounds
+/// rounds in which every row is taken independently with probability
+/// min(1, l w D(x)^2 / phi), l = 2k the oversampling factor, phi the weighted potential of
+/// the candidates so far (one pass per round, the distances to the round's new candidates
+/// from one GEMM per block); every candidate is then weighted by the total weight of the rows
+/// nearest to it, and greedy k-means++ on the weighted candidates (identical on every
+/// process: they and their weights are shared) picks the k centres. A round's draws come from
+/// row_uniform with a seed from `rng`. O(n) memory (one distance per row) besides the
+/// candidates (about 2 k rounds rows); few passes over the data instead of k.
+template <typename Derived, typename Reducer>
+Eigen::MatrixXd kmeans_parallel(const Eigen::MatrixBase<Derived>& X, const double* w,
+                                Eigen::Index k, int trials, Random& rng, const Reducer& reducer) {
+  using Scalar = typename Derived::Scalar;
+  using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+  const Eigen::Index n = X.rows(), d = X.cols();
+  const double l = 2.0 * static_cast<double>(k);
+  const auto chunks = make_chunks(n, 0);
+
+  // The first centre: as k-means++ (a draw by weight over the rows of every process).
+  Eigen::MatrixXd candidates = kmeans_plus_plus(X, w, 1, 1, rng, reducer);
+  std::vector<double> closest(static_cast<std::size_t>(n),
+                              std::numeric_limits<double>::infinity());
+  std::vector<double> chunk_potential(chunks.size());
+  // closest <- min(closest, D^2 to rows [from, end) of candidates); the weighted potential
+  // summed over every process.
+  auto update_closest = [&](Eigen::Index from) {
+    const Matrix fresh = candidates.middleRows(from, candidates.rows() - from).cast<Scalar>();
+    const Vector fresh_sq = fresh.rowwise().squaredNorm();
+    for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
+      double potential = 0;
+      Matrix xb, dist;
+      for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
+        block_squared_distances(X, begin, end, fresh, fresh_sq, dist, xb);
+        for (Eigen::Index r = 0; r < end - begin; ++r) {
+          double& cl = closest[static_cast<std::size_t>(begin + r)];
+          cl = std::min(cl, static_cast<double>(dist.row(r).minCoeff()));
+          potential += weight_of(w, begin + r) * cl;
+        }
+      });
+      chunk_potential[c] = potential;
+    });
+    double phi = 0;
+    for (double p : chunk_potential) phi += p;
+    reducer.sum(&phi, 1);
+    return phi;
+  };
+  double phi = update_closest(0);
+  const Eigen::Index offset = reducer.row_offset();
+  for (int round = 0; round < kParallelInitRounds && phi > 0; ++round) {
+    const std::uint64_t seed = rng.bits();
+    std::vector<std::vector<Eigen::Index>> taken(chunks.size());
+    for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
+      for (Eigen::Index i = chunk.begin; i < chunk.end; ++i) {
+        const double p = l * weight_of(w, i) * closest[static_cast<std::size_t>(i)] / phi;
+        if (row_uniform(seed, offset + i) < p) taken[c].push_back(i);
+      }
+    });
+    std::vector<double> rows;  // this process's new candidates, in row order
+    for (const auto& t : taken)
+      for (Eigen::Index i : t)
+        for (Eigen::Index f = 0; f < d; ++f) rows.push_back(static_cast<double>(X.coeff(i, f)));
+    const std::vector<double> all = reducer.all_gather(std::move(rows));
+    const auto added = static_cast<Eigen::Index>(all.size()) / std::max<Eigen::Index>(d, 1);
+    if (added == 0) continue;
+    const Eigen::Index from = candidates.rows();
+    candidates.conservativeResize(from + added, d);
+    candidates.middleRows(from, added) =
+        Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            all.data(), added, d);
+    phi = update_closest(from);
+  }
+  const Eigen::Index m = candidates.rows();
+  if (m <= k) {
+    // Too few distinct draws (tiny or degenerate data): greedy k-means++ on the rows.
+    if (m < k) return kmeans_plus_plus(X, w, k, trials, rng, reducer);
+    return candidates;
+  }
+  // Each candidate's weight: the total weight of the rows nearest to it (ties to the lowest
+  // index), per chunk, chunks in order, then summed over the processes.
+  const Matrix cand = candidates.cast<Scalar>();
+  const Vector cand_sq = cand.rowwise().squaredNorm();
+  std::vector<Eigen::VectorXd> chunk_weight(chunks.size());
+  for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
+    Eigen::VectorXd cw = Eigen::VectorXd::Zero(m);
+    Matrix xb, dist;
+    for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
+      block_squared_distances(X, begin, end, cand, cand_sq, dist, xb);
+      for (Eigen::Index r = 0; r < end - begin; ++r) {
+        Eigen::Index j = 0;
+        dist.row(r).minCoeff(&j);
+        cw(j) += weight_of(w, begin + r);
+      }
+    });
+    chunk_weight[c] = std::move(cw);
+  });
+  Eigen::VectorXd candidate_weight = Eigen::VectorXd::Zero(m);
+  for (const auto& cw : chunk_weight) candidate_weight += cw;
+  reducer.sum(candidate_weight.data(), static_cast<std::size_t>(m));
+  return kmeans_plus_plus(candidates, candidate_weight.data(), k, trials, rng, LocalReducer(m));
 }
 
 }  // namespace emcluster::detail
