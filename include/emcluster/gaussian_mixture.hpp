@@ -462,8 +462,8 @@ class GaussianMixture {
       const detail::MixtureDensity density(params, box);
       // The processes' statistics are then summed (LocalReducer: one process, nothing to do).
       Eigen::Index bad = -1;
-      detail::MixtureStats stats = detail::combine(detail::em_pass(X, w, density, bad),
-                                                   params.type, params.k(), X.cols());
+      detail::MixtureStats stats =
+          detail::combine(detail::em_pass(X, w, density, bad), params.type, params.k(), X.cols());
       detail::agreed(reducer, [&] {
         if (bad >= 0) detail::fail_zero_density(where, bad);
       });
@@ -543,22 +543,21 @@ class GaussianMixture {
     const bool warm = options_.warm_start && fitted_;
     const double shift =
         static_cast<double>(Xs.cols()) * static_cast<double>(e) * 0.69314718055994530942;
-    const detail::NoiseBox box = o.noise_component
-                                     ? detail::make_noise_box(Xs, o.noise_low, o.noise_high, where,
-                                                              reducer)
-                                     : detail::NoiseBox();
+    const detail::NoiseBox box =
+        o.noise_component ? detail::make_noise_box(Xs, o.noise_low, o.noise_high, where, reducer)
+                          : detail::NoiseBox();
 
     detail::Random master(o.seed);
     const int restarts = warm ? 1 : o.n_init;
     Run best;
     for (int r = 0; r < restarts; ++r) {
       detail::Random rng(master.child_seed());
-      detail::MixtureParams start = warm ? detail::rescale_params(params_, exponent_ - e)
-                                         : detail::initial_parameters(o, Xs, w, rng, where, reducer);
-      Run run =
-          em(Xs, w, o, std::move(start), box,
-             warm ? lower_bound_ + shift : -std::numeric_limits<double>::infinity(), r, shift,
-             reducer);
+      detail::MixtureParams start = warm
+                                        ? detail::rescale_params(params_, exponent_ - e)
+                                        : detail::initial_parameters(o, Xs, w, rng, where, reducer);
+      Run run = em(Xs, w, o, std::move(start), box,
+                   warm ? lower_bound_ + shift : -std::numeric_limits<double>::infinity(), r, shift,
+                   reducer);
       if (r == 0 || run.lower_bound > best.lower_bound) best = std::move(run);
     }
     detail::MixtureDensity density(best.params, box);

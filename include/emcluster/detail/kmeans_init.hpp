@@ -73,8 +73,7 @@ void block_squared_distances(const Eigen::MatrixBase<Derived>& X, Eigen::Index b
 /// are summed over the processes: three small collectives per centre.
 template <typename Derived, typename Reducer>
 Eigen::MatrixXd kmeans_plus_plus(const Eigen::MatrixBase<Derived>& X, const double* w,
-                                 Eigen::Index k, int trials, Random& rng,
-                                 const Reducer& reducer) {
+                                 Eigen::Index k, int trials, Random& rng, const Reducer& reducer) {
   using Scalar = typename Derived::Scalar;
   using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
   using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
@@ -322,8 +321,7 @@ Eigen::MatrixXd kmeans_parallel(const Eigen::MatrixBase<Derived>& X, const doubl
 
   // The first centre: as k-means++ (a draw by weight over the rows of every process).
   Eigen::MatrixXd candidates = kmeans_plus_plus(X, w, 1, 1, rng, reducer);
-  std::vector<double> closest(static_cast<std::size_t>(n),
-                              std::numeric_limits<double>::infinity());
+  std::vector<double> closest(static_cast<std::size_t>(n), std::numeric_limits<double>::infinity());
   std::vector<double> chunk_potential(chunks.size());
   // closest <- min(closest, D^2 to rows [from, end) of candidates); the weighted potential
   // summed over every process.
