@@ -25,6 +25,7 @@
 #include "detail/model_access.hpp"
 #include "detail/parallel.hpp"
 #include "detail/random.hpp"
+#include "detail/reducer.hpp"
 #include "detail/validation.hpp"
 #include "exceptions.hpp"
 #include "options.hpp"
@@ -399,6 +400,7 @@ class GaussianMixture {
 
  private:
   friend struct detail::ModelAccess;  // model files (io.hpp) read and restore the fitted state
+  friend struct detail::FitAccess;  // the distributed fits of emcluster/mpi.hpp
 
   /// One restart's result, kept apart from the model until the whole fit succeeded.
   struct Run {
@@ -449,10 +451,10 @@ class GaussianMixture {
   /// EM iterations from `params` until |change| < tol or max_iter, on X in the fit's units
   /// (the data times 2^-e; `o` holds reg_covar in those units; the lower bounds passed in and
   /// out are in them too, `shift` = d e log 2 converts them for the callback).
-  template <typename Derived>
+  template <typename Derived, typename Reducer>
   Run em(const Eigen::MatrixBase<Derived>& X, const double* w, const Options& o,
          detail::MixtureParams params, const detail::NoiseBox& box, double lower_bound, int restart,
-         double shift) const {
+         double shift, const Reducer& reducer) const {
     const char* where = "GaussianMixture::fit";
     Run run;
     for (int it = 1; it <= o.max_iter; ++it) {
@@ -460,9 +462,14 @@ class GaussianMixture {
       // E-step and the M-step's sufficient statistics in one pass over the rows, one buffer
       // per chunk of rows; then the buffers combined in chunk order.
       const detail::MixtureDensity density(params, box);
+      // The processes' statistics are then summed (LocalReducer: one process, nothing to do).
       Eigen::Index bad = -1;
-      const detail::MixtureStats stats = detail::combine(detail::em_pass(X, w, density, bad));
-      if (bad >= 0) detail::fail_zero_density(where, bad);
+      detail::MixtureStats stats =
+          detail::combine(detail::em_pass(X, w, density, bad), params.type, params.k(), X.cols());
+      detail::agreed(reducer, [&] {
+        if (bad >= 0) detail::fail_zero_density(where, bad);
+      });
+      reducer.sum(stats.values.data(), static_cast<std::size_t>(stats.values.size()));
       lower_bound = stats.log_likelihood() / stats.weight();
       if (!std::isfinite(lower_bound)) {
         throw numerical_error(detail::message(
@@ -507,41 +514,52 @@ class GaussianMixture {
 
   template <typename Derived>
   GaussianMixture& fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w) {
+    return fit_impl(X, w, 0, detail::LocalReducer(X.rows()));
+  }
+
+  /// The fit on the rows of every process of the reducer (LocalReducer: this one); each
+  /// process passes its own rows and weights (already normalised: the weight exponent is not
+  /// needed, every fitted quantity is a weighted mean).
+  template <typename Derived, typename Reducer>
+  GaussianMixture& fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w, int,
+                            const Reducer& reducer) {
     static_assert(std::is_same<typename Derived::Scalar, Scalar>::value,
                   "emcluster::GaussianMixture<Scalar>: X must have the model's scalar type");
     const char* where = "GaussianMixture::fit";
-    detail::check_data(where, "X", X);
+    detail::check_shard_data(where, "X", X, reducer);
     const bool warm = options_.warm_start && fitted_;
     if (warm) detail::check_columns(where, X, params_.d());
-    detail::check_mixture_options(options_, X.rows(), X.cols(), where);
+    detail::check_mixture_options(options_, reducer.total_rows(), X.cols(), where);
     // Data of extreme magnitude are fitted as X * 2^-e (exact), ordinary data as they are.
-    const int e = detail::data_exponent(X);
-    if (e == 0) return fit_in_units(X, w, 0);
-    return fit_in_units(X.derived() * detail::pow2<Scalar>(-e), w, e);
+    const int e = detail::data_exponent(X, reducer);
+    if (e == 0) return fit_in_units(X, w, 0, reducer);
+    return fit_in_units(X.derived() * detail::pow2<Scalar>(-e), w, e, reducer);
   }
 
   /// The fit on Xs = X * 2^-e.
-  template <typename Derived>
-  GaussianMixture& fit_in_units(const Eigen::MatrixBase<Derived>& Xs, const double* w, int e) {
+  template <typename Derived, typename Reducer>
+  GaussianMixture& fit_in_units(const Eigen::MatrixBase<Derived>& Xs, const double* w, int e,
+                                const Reducer& reducer) {
     const char* where = "GaussianMixture::fit";
     const Options o = options_in_fit_units(e);
     const bool warm = options_.warm_start && fitted_;
     const double shift =
         static_cast<double>(Xs.cols()) * static_cast<double>(e) * 0.69314718055994530942;
-    const detail::NoiseBox box = o.noise_component
-                                     ? detail::make_noise_box(Xs, o.noise_low, o.noise_high, where)
-                                     : detail::NoiseBox();
+    const detail::NoiseBox box =
+        o.noise_component ? detail::make_noise_box(Xs, o.noise_low, o.noise_high, where, reducer)
+                          : detail::NoiseBox();
 
     detail::Random master(o.seed);
     const int restarts = warm ? 1 : o.n_init;
     Run best;
     for (int r = 0; r < restarts; ++r) {
       detail::Random rng(master.child_seed());
-      detail::MixtureParams start = warm ? detail::rescale_params(params_, exponent_ - e)
-                                         : detail::initial_parameters(o, Xs, w, rng, where);
-      Run run =
-          em(Xs, w, o, std::move(start), box,
-             warm ? lower_bound_ + shift : -std::numeric_limits<double>::infinity(), r, shift);
+      detail::MixtureParams start = warm
+                                        ? detail::rescale_params(params_, exponent_ - e)
+                                        : detail::initial_parameters(o, Xs, w, rng, where, reducer);
+      Run run = em(Xs, w, o, std::move(start), box,
+                   warm ? lower_bound_ + shift : -std::numeric_limits<double>::infinity(), r, shift,
+                   reducer);
       if (r == 0 || run.lower_bound > best.lower_bound) best = std::move(run);
     }
     commit(std::move(best.params), box, e, best.lower_bound - shift, best.n_iter, best.converged);

@@ -18,12 +18,17 @@
 #include "detail/kmeans_run.hpp"
 #include "detail/model_access.hpp"
 #include "detail/random.hpp"
+#include "detail/reducer.hpp"
 #include "detail/sample_rows.hpp"
 #include "detail/validation.hpp"
 #include "exceptions.hpp"
 #include "options.hpp"
 
 namespace emcluster {
+
+namespace detail {
+struct FitAccess;  // the distributed entry points (emcluster/mpi.hpp) reach the fits by it
+}  // namespace detail
 
 /// K-means clustering by Lloyd's algorithm.
 ///
@@ -120,6 +125,7 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
  private:
   friend Base;  // the shared shell calls fit_impl and labels_of_fit, reads kName
   friend struct detail::ModelAccess;  // model files (io.hpp) read and restore the fitted state
+  friend struct detail::FitAccess;  // the distributed fits of emcluster/mpi.hpp
 
   static constexpr const char* kName = "KMeans";
 
@@ -136,17 +142,20 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
                                   o.initial_centers, n, d);
   }
 
-  template <typename Derived>
+  template <typename Derived, typename Reducer>
   Eigen::MatrixXd initial_centers(const Eigen::MatrixBase<Derived>& X, const double* w,
-                                  int scale_exp, detail::Random& rng) const {
+                                  int scale_exp, detail::Random& rng,
+                                  const Reducer& reducer) const {
     const Eigen::Index k = options_.n_clusters;
     switch (options_.init) {
       case KMeansInit::kmeans_plus_plus:
-        return detail::kmeans_plus_plus(X, w, k, options_.n_local_trials, rng);
+        return detail::kmeans_plus_plus(X, w, k, options_.n_local_trials, rng, reducer);
       case KMeansInit::random_samples:
-        return detail::random_samples_init(X, k, rng);
+        return detail::random_samples_init(X, k, rng, reducer);
       case KMeansInit::random_box:
-        return detail::random_box_init(X, k, rng);
+        return detail::random_box_init(X, k, rng, reducer);
+      case KMeansInit::kmeans_parallel:
+        return detail::kmeans_parallel(X, w, k, options_.n_local_trials, rng, reducer);
       case KMeansInit::explicit_centers:
         break;
     }
@@ -156,20 +165,20 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
                      [scale_exp](double v) { return std::ldexp(v, -scale_exp); }));
   }
 
-  /// The absolute tolerance on the centre shift for data X.
-  template <typename Derived>
-  double tolerance(const Eigen::MatrixBase<Derived>& X) const {
-    return options_.tol > 0 ? options_.tol * detail::mean_feature_variance(X) : 0.0;
+  /// The absolute tolerance on the centre shift for data X (the rows of every process).
+  template <typename Derived, typename Reducer>
+  double tolerance(const Eigen::MatrixBase<Derived>& X, const Reducer& reducer) const {
+    return options_.tol > 0 ? options_.tol * detail::mean_feature_variance(X, reducer) : 0.0;
   }
 
   /// One restart from the given centres, by the step policy the options choose for d
   /// features; labels is scratch of size n. Reports every iteration to the callback when
   /// `report` is set.
-  template <typename Derived>
+  template <typename Derived, typename Reducer>
   detail::KMeansRun run(const Eigen::MatrixBase<Derived>& X, const double* w,
                         const Eigen::MatrixXd& centers, double tol_abs, int restart,
                         Eigen::VectorXi& labels, int inertia_exp, int shift_exp,
-                        bool report = true) const {
+                        const Reducer& reducer, bool report = true) const {
     const KMeansAlgorithm algorithm = detail::choose_algorithm(
         options_.algorithm, options_.n_clusters, X.cols(), sizeof(Scalar), bool(options_.callback));
     const auto on_iteration = [&](int iteration, double inertia, double shift) {
@@ -181,7 +190,8 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
       }
     };
     return detail::run_kmeans(algorithm, options_.kernel, X, w, centers,
-                              detail::KMeansStop{options_.max_iter, tol_abs}, labels, on_iteration);
+                              detail::KMeansStop{options_.max_iter, tol_abs}, labels, on_iteration,
+                              reducer);
   }
 
   /// Checks, then fits on X or, for data outside the range where squared distances are
@@ -189,18 +199,52 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
   /// so the labels and (scaled back) centres are those of the same fit on X.
   template <typename Derived>
   KMeans& fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w, int weight_exp) {
-    const detail::Magnitude top = detail::check_data("KMeans::fit", "X", X);
-    check_options(X.rows(), X.cols());
-    const int e = detail::scale_exponent<Scalar>("KMeans::fit", X, top);
-    if (e == 0) return fit_on(X, w, 0, weight_exp);
-    return fit_on(X * static_cast<Scalar>(std::ldexp(1.0, -e)), w, e, weight_exp);
+    return fit_impl(X, w, weight_exp, detail::LocalReducer(X.rows()));
   }
 
-  template <typename Derived>
+  /// The fit on the rows of every process of the reducer (LocalReducer: this one): each
+  /// process passes its own rows and weights; statistics, draws and decisions are global, so
+  /// every process commits the same centres and the labels of its own rows.
+  template <typename Derived, typename Reducer>
+  KMeans& fit_impl(const Eigen::MatrixBase<Derived>& X, const double* w, int weight_exp,
+                   const Reducer& reducer) {
+    const detail::Magnitude top = detail::check_shard_data("KMeans::fit", "X", X, reducer);
+    check_options(reducer.total_rows(), X.cols());
+    const int e = detail::shard_scale_exponent<Scalar>("KMeans::fit", X, top, reducer);
+    if (e == 0) return fit_on(X, w, 0, weight_exp, reducer);
+    return fit_on(X * static_cast<Scalar>(std::ldexp(1.0, -e)), w, e, weight_exp, reducer);
+  }
+
+  /// Rows `rows` (global indices, increasing) of the data of every process, with their
+  /// weights: each process copies those it holds, then the copies are shared.
+  template <typename Derived, typename Reducer>
+  static void gather_global_rows(const Eigen::MatrixBase<Derived>& X, const double* w,
+                                 const std::vector<Eigen::Index>& rows, Matrix& out,
+                                 Eigen::VectorXd& out_w, const Reducer& reducer) {
+    if constexpr (!Reducer::kDistributed) {
+      detail::gather_rows(X, w, rows, out, out_w);
+    } else {
+      const auto m = static_cast<Eigen::Index>(rows.size());
+      Eigen::MatrixXd shared = Eigen::MatrixXd::Zero(m, X.cols() + 1);
+      const Eigen::Index first = reducer.row_offset(), last = first + X.rows();
+      for (Eigen::Index r = 0; r < m; ++r) {
+        const Eigen::Index g = rows[static_cast<std::size_t>(r)];
+        if (g < first || g >= last) continue;
+        shared.row(r).head(X.cols()) = X.row(g - first).template cast<double>();
+        shared(r, X.cols()) = detail::weight_of(w, g - first);
+      }
+      detail::share_owned_rows(reducer, shared);
+      out = shared.leftCols(X.cols()).template cast<Scalar>();
+      out_w = shared.col(X.cols());
+    }
+  }
+
+  template <typename Derived, typename Reducer>
   KMeans& fit_on(const Eigen::MatrixBase<Derived>& X, const double* w, int scale_exp,
-                 int weight_exp) {
+                 int weight_exp, const Reducer& reducer) {
     const int inertia_exp = 2 * scale_exp + weight_exp;
-    const double tol_abs = tolerance(X);
+    const double tol_abs = tolerance(X, reducer);
+    const Eigen::Index n_total = reducer.total_rows();
 
     detail::Random master(options_.seed);
     Eigen::VectorXi labels(X.rows());
@@ -209,34 +253,38 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
     const bool explicit_init = options_.init == KMeansInit::explicit_centers;
     const Eigen::Index m =
         std::max<Eigen::Index>(kAutoSubsampleRows, kAutoRowsPerCluster * options_.n_clusters);
-    if (options_.n_init == 0 && !explicit_init && X.rows() >= 8 * m) {
+    if (options_.n_init == 0 && !explicit_init && n_total >= 8 * m) {
       // Auto on large data: restarts on a subsample, the best seeds one run on everything.
+      // With several processes the subsample is drawn from the global row indices and
+      // shared, and every process runs the same restarts on it by itself.
       detail::Random sampler(master.child_seed());
       const std::vector<Eigen::Index> rows =
-          detail::sample_without_replacement(X.rows(), m, sampler);
+          detail::sample_without_replacement(n_total, m, sampler);
       Matrix Xs;
       Eigen::VectorXd ws;
-      detail::gather_rows(X, w, rows, Xs, ws);
+      gather_global_rows(X, w, rows, Xs, ws, reducer);
       detail::ones_if_weightless(ws);  // the subsample drew only zero weights
       const double* wsp = w ? ws.data() : nullptr;
-      const double tol_sub = tolerance(Xs);
+      const detail::LocalReducer local(m);
+      const double tol_sub = tolerance(Xs, local);
       Eigen::VectorXi sub_labels(m);
       detail::KMeansRun sub_best;
       for (int r = 0; r < kAutoRestarts; ++r) {
         detail::Random rng(master.child_seed());
-        detail::KMeansRun result = run(Xs, wsp, initial_centers(Xs, wsp, scale_exp, rng), tol_sub,
-                                       r, sub_labels, inertia_exp, 2 * scale_exp, false);
+        detail::KMeansRun result =
+            run(Xs, wsp, initial_centers(Xs, wsp, scale_exp, rng, local), tol_sub, r, sub_labels,
+                inertia_exp, 2 * scale_exp, local, false);
         if (r == 0 || result.inertia < sub_best.inertia) sub_best = std::move(result);
       }
-      best = run(X, w, sub_best.centers, tol_abs, 0, labels, inertia_exp, 2 * scale_exp);
+      best = run(X, w, sub_best.centers, tol_abs, 0, labels, inertia_exp, 2 * scale_exp, reducer);
       best_restart = 0;
     } else {
       const int restarts =
           explicit_init ? 1 : (options_.n_init > 0 ? options_.n_init : kAutoRestarts);
       for (int r = 0; r < restarts; ++r) {
         detail::Random rng(master.child_seed());
-        detail::KMeansRun result = run(X, w, initial_centers(X, w, scale_exp, rng), tol_abs, r,
-                                       labels, inertia_exp, 2 * scale_exp);
+        detail::KMeansRun result = run(X, w, initial_centers(X, w, scale_exp, rng, reducer),
+                                       tol_abs, r, labels, inertia_exp, 2 * scale_exp, reducer);
         if (result.inertia < best.inertia || best_restart < 0) {
           best = std::move(result);
           best_restart = r;

@@ -181,6 +181,9 @@ class MiniBatchKMeans : public detail::KMeansEstimator<MiniBatchKMeans<Scalar>, 
         return detail::kmeans_plus_plus(Xi, wi.data(), options_.n_clusters, 0, rng);
       case KMeansInit::random_samples:
         return detail::random_samples_init(Xi, options_.n_clusters, rng);
+      case KMeansInit::kmeans_parallel:
+        return detail::kmeans_parallel(Xi, wi.data(), options_.n_clusters, 0, rng,
+                                       detail::LocalReducer(Xi.rows()));
       default:
         return detail::random_box_init(Xi, options_.n_clusters, rng);
     }

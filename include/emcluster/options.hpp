@@ -13,7 +13,11 @@ enum class KMeansInit {
   kmeans_plus_plus,  ///< greedy k-means++ (default): D^2 sampling, best of several candidates
   random_samples,    ///< k distinct samples drawn uniformly
   random_box,        ///< uniform in the data's bounding box (the article's init; for comparison)
-  explicit_centers   ///< Options::initial_centers, as given
+  explicit_centers,  ///< Options::initial_centers, as given
+  kmeans_parallel    ///< k-means|| (Bahmani et al. 2012, Spark's default): 5 rounds that each
+                     ///< sample about 2k rows with probability proportional to w D(x)^2, then
+                     ///< greedy k-means++ on those candidates weighted by their nearest rows.
+                     ///< A few passes over the data instead of k: far cheaper for large k
 };
 
 /// How KMeans runs each Lloyd iteration. Both give the same labels, iterations and centres

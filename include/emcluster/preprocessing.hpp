@@ -16,11 +16,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 #include <type_traits>
 
 #include "detail/column_stats.hpp"
 #include "detail/model_access.hpp"
+#include "detail/reducer.hpp"
 #include "detail/validation.hpp"
 #include "exceptions.hpp"
 
@@ -90,15 +92,7 @@ class StandardScaler {
   /// @return *this.
   template <typename Derived>
   StandardScaler& fit(const Eigen::MatrixBase<Derived>& X) {
-    detail::check_data("StandardScaler::fit", "X", X);
-    if constexpr (bool(Derived::Flags & Eigen::DirectAccessBit)) {
-      fit_impl(X.derived());
-    } else {
-      // A lazy expression (a product, say) is evaluated once instead of once per block.
-      const typename Derived::PlainObject evaluated = X;
-      fit_impl(evaluated);
-    }
-    return *this;
+    return fit_impl(X, nullptr, 0, detail::LocalReducer(X.rows()));
   }
 
   /// Standardizes X with the fitted statistics: (x - mean) / scale per column.
@@ -166,6 +160,23 @@ class StandardScaler {
 
  private:
   friend struct detail::ModelAccess;  // model files (io.hpp) read and restore the fitted state
+  friend struct detail::FitAccess;  // the distributed fit of emcluster/mpi.hpp
+
+  /// The fit on the rows of every process of the reducer (LocalReducer: this one): the same
+  /// two passes, with the column sums of each pass summed over the processes (no weights).
+  template <typename Derived, typename Reducer>
+  StandardScaler& fit_impl(const Eigen::MatrixBase<Derived>& X, const double*, int,
+                           const Reducer& reducer) {
+    detail::check_shard_data("StandardScaler::fit", "X", X, reducer);
+    if constexpr (bool(Derived::Flags & Eigen::DirectAccessBit)) {
+      fit_plain(X.derived(), reducer);
+    } else {
+      // A lazy expression (a product, say) is evaluated once instead of once per block.
+      const typename Derived::PlainObject evaluated = X;
+      fit_plain(evaluated, reducer);
+    }
+    return *this;
+  }
 
   template <typename Derived>
   void check_new_data(const char* where, const Eigen::MatrixBase<Derived>& X) const {
@@ -182,15 +193,17 @@ class StandardScaler {
     return static_cast<Scalar>(v);
   }
 
-  template <typename Plain>
-  void fit_impl(const Plain& X) {
-    const Eigen::Index n = X.rows();
+  template <typename Plain, typename Reducer>
+  void fit_plain(const Plain& X, const Reducer& reducer) {
+    const Eigen::Index n = reducer.total_rows();
     const Eigen::Index d = X.cols();
+    const auto ud = static_cast<std::size_t>(d);
     const double dn = static_cast<double>(n);
     // Pass 0: each column's exponent e (its largest |x| is 2^e up to a factor in [1, 2)),
     // taken out by the exact factor 2^-e so that nothing below overflows or underflows
     // (clamped so that 2^-e and 2^e are both normal numbers).
-    const Eigen::VectorXd max_abs = detail::column_max_abs(X);
+    Eigen::VectorXd max_abs = detail::column_max_abs(X);
+    reducer.max(max_abs.data(), ud);
     Eigen::VectorXi exponent(d);
     Eigen::VectorXd factor(d);
     for (Eigen::Index j = 0; j < d; ++j) {
@@ -203,8 +216,14 @@ class StandardScaler {
     // for rounding), combined by the corrected two-pass formula
     // var = (sum (y-m)^2 - (sum (y-m))^2 / n) / n. Power-of-two scaling commutes with every
     // rounding (barring subnormals), so ordinary data give the same bits as without it.
-    const Eigen::VectorXd mean_y = detail::column_means(X, factor);
-    const detail::ColumnSums dev = detail::column_sums(X, mean_y, factor, true);
+    // With several processes each pass's column sums are summed over them: the same two-pass
+    // formula on all rows, numerically as stable as the single-process one.
+    Eigen::VectorXd mean_y = detail::column_sums(X, Eigen::VectorXd::Zero(d), factor, false).sum;
+    reducer.sum(mean_y.data(), ud);
+    mean_y /= dn;
+    detail::ColumnSums dev = detail::column_sums(X, mean_y, factor, true);
+    reducer.sum(dev.sum.data(), ud);
+    reducer.sum(dev.sum_sq.data(), ud);
     Eigen::VectorXd var_y(d), sd_y(d);
     const double eps = std::numeric_limits<double>::epsilon();
     for (Eigen::Index j = 0; j < d; ++j) {

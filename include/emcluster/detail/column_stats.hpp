@@ -15,14 +15,17 @@
 #include <vector>
 
 #include "parallel.hpp"
+#include "reducer.hpp"
 #include "sample_rows.hpp"
 
 namespace emcluster::detail {
 
 /// Per-feature variance of X (population, unweighted), averaged over features, computed in
-/// two chunked passes in double. Used to scale the convergence tolerance.
-template <typename Derived>
-double mean_feature_variance(const Eigen::MatrixBase<Derived>& X) {
+/// two chunked passes in double, over the rows of every process (reducer): the column sums
+/// and then the squared deviations are summed over the processes. Used to scale the
+/// convergence tolerance.
+template <typename Derived, typename Reducer>
+double mean_feature_variance(const Eigen::MatrixBase<Derived>& X, const Reducer& reducer) {
   const Eigen::Index n = X.rows(), d = X.cols();
   const auto chunks = make_chunks(n, sizeof(double) * std::size_t(d));
   std::vector<Eigen::VectorXd> part(chunks.size());
@@ -32,7 +35,9 @@ double mean_feature_variance(const Eigen::MatrixBase<Derived>& X) {
   });
   Eigen::VectorXd mean = Eigen::VectorXd::Zero(d);
   for (const auto& p : part) mean += p;
-  mean /= static_cast<double>(n);
+  reducer.sum(mean.data(), std::size_t(d));
+  const auto total = static_cast<double>(reducer.total_rows());
+  mean /= total;
   for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
     part[c] = (X.middleRows(chunk.begin, chunk.size()).template cast<double>().rowwise() -
                mean.transpose())
@@ -42,7 +47,14 @@ double mean_feature_variance(const Eigen::MatrixBase<Derived>& X) {
   });
   Eigen::VectorXd ss = Eigen::VectorXd::Zero(d);
   for (const auto& p : part) ss += p;
-  return ss.mean() / static_cast<double>(n);
+  reducer.sum(ss.data(), std::size_t(d));
+  return ss.mean() / total;
+}
+
+/// mean_feature_variance of the rows of one process.
+template <typename Derived>
+double mean_feature_variance(const Eigen::MatrixBase<Derived>& X) {
+  return mean_feature_variance(X, LocalReducer(X.rows()));
 }
 
 /// Per-column sums of deviations from a centre.

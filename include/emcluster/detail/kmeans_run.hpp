@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <limits>
+#include <numeric>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "lloyd_stats.hpp"
 #include "nearest_center.hpp"
 #include "parallel.hpp"
+#include "reducer.hpp"
 #include "sample_rows.hpp"
 
 namespace emcluster::detail {
@@ -37,12 +39,15 @@ struct KMeansStop {
 
 /// Moves every centre without weight to one of the samples farthest from their own
 /// (pre-update) centre, taking that sample out of its old cluster's sums; the farthest
-/// sample goes to the lowest-numbered empty cluster, ties broken by sample index. Returns
-/// whether any centre was empty.
-template <typename Derived, typename Scalar>
+/// sample goes to the lowest-numbered empty cluster, ties broken by sample index (the global
+/// index: the row offset of this process plus the local one). With several processes each
+/// offers its own farthest samples (as many as there are empty clusters) and every process
+/// picks the same winners from all offers (a global arg-max), then applies the same changes
+/// to the (already global) statistics. Returns whether any centre was empty.
+template <typename Derived, typename Scalar, typename Reducer>
 bool relocate_empty_clusters(const Eigen::MatrixBase<Derived>& X, const double* w,
                              const int* labels, const PreparedCenters<Scalar>& old,
-                             LloydStats& stats) {
+                             LloydStats& stats, const Reducer& reducer) {
   auto sums = stats.sums();
   auto weights = stats.weights();
   std::vector<Eigen::Index> empty;
@@ -60,7 +65,7 @@ bool relocate_empty_clusters(const Eigen::MatrixBase<Derived>& X, const double* 
   auto farther = [](const Far& a, const Far& b) {
     return a.dist > b.dist || (a.dist == b.dist && a.row < b.row);
   };
-  const Eigen::Index n = X.rows();
+  const Eigen::Index n = X.rows(), d = X.cols();
   const std::size_t m = std::min(empty.size(), static_cast<std::size_t>(n));
   const auto chunks = make_chunks(n, 0);
   std::vector<std::vector<Far>> chunk_far(chunks.size());
@@ -85,11 +90,35 @@ bool relocate_empty_clusters(const Eigen::MatrixBase<Derived>& X, const double* 
   for (const auto& top : chunk_far) far.insert(far.end(), top.begin(), top.end());
   std::sort(far.begin(), far.end(), farther);
   if (far.size() > m) far.resize(m);
-  for (std::size_t e = 0; e < far.size(); ++e) {
-    const Eigen::Index i = far[e].row;
-    const double wi = weight_of(w, i);
-    const Eigen::RowVectorXd xi = wi * X.row(i).template cast<double>();
-    const int from = labels[i];
+  // This process's offers, one record each: distance, global index, weight, label, row.
+  const std::size_t width = 4 + static_cast<std::size_t>(d);
+  std::vector<double> offers;
+  offers.reserve(m * width);
+  for (const Far& candidate : far) {
+    const Eigen::Index i = candidate.row;
+    offers.push_back(candidate.dist);
+    offers.push_back(static_cast<double>(reducer.row_offset() + i));
+    offers.push_back(weight_of(w, i));
+    offers.push_back(static_cast<double>(labels[i]));
+    for (Eigen::Index f = 0; f < d; ++f) offers.push_back(static_cast<double>(X.coeff(i, f)));
+  }
+  const std::vector<double> all = reducer.all_gather(std::move(offers));
+  std::vector<std::size_t> best(all.size() / width);
+  std::iota(best.begin(), best.end(), std::size_t(0));
+  if constexpr (Reducer::kDistributed) {  // one process offers its rows in order already
+    const std::size_t top = std::min(empty.size(), best.size());
+    std::partial_sort(best.begin(), best.begin() + static_cast<std::ptrdiff_t>(top), best.end(),
+                      [&](std::size_t a, std::size_t b) {
+                        const double da = all[a * width], db = all[b * width];
+                        return da > db || (da == db && all[a * width + 1] < all[b * width + 1]);
+                      });
+    best.resize(top);
+  }
+  for (std::size_t e = 0; e < best.size() && e < empty.size(); ++e) {
+    const double* record = all.data() + best[e] * width;
+    const double wi = record[2];
+    const Eigen::RowVectorXd xi = wi * Eigen::Map<const Eigen::RowVectorXd>(record + 4, d);
+    const auto from = static_cast<Eigen::Index>(record[3]);
     sums.row(from) -= xi;
     weights(from) -= wi;
     sums.row(empty[e]) = xi;
@@ -102,11 +131,13 @@ bool relocate_empty_clusters(const Eigen::MatrixBase<Derived>& X, const double* 
 /// shift by at most stop.tol_abs, or stop.max_iter iterations; then labels every sample for
 /// the final centres and computes their inertia. labels (n entries) receives them.
 /// on_iteration(iteration, inertia, shift) is called after every iteration (inertia NaN if
-/// the step does not compute it).
-template <typename Step, typename Derived, typename OnIteration>
+/// the step does not compute it). The reducer sums each step's statistics and the final
+/// inertia over the processes (LocalReducer: a no-op), so that every process takes the same
+/// M-step and stops at the same iteration.
+template <typename Step, typename Derived, typename OnIteration, typename Reducer>
 KMeansRun run_steps(Step& step, const Eigen::MatrixBase<Derived>& X, const double* w,
                     const Eigen::MatrixXd& centers, const KMeansStop& stop, Eigen::VectorXi& labels,
-                    OnIteration&& on_iteration) {
+                    OnIteration&& on_iteration, const Reducer& reducer) {
   using Scalar = typename Derived::Scalar;
   KMeansRun run;
   labels.setConstant(-1);
@@ -114,7 +145,8 @@ KMeansRun run_steps(Step& step, const Eigen::MatrixBase<Derived>& X, const doubl
   for (int it = 1; it <= stop.max_iter; ++it) {
     // E-step: the sufficient statistics of this assignment, combined over chunks in order.
     LloydStats stats = step.assign(X, w, C, labels.data());
-    if (relocate_empty_clusters(X, w, labels.data(), C, stats)) step.relocated();
+    reducer.sum(stats.data(), stats.size());
+    if (relocate_empty_clusters(X, w, labels.data(), C, stats, reducer)) step.relocated();
     // M-step: every centre with weight moves to its weighted mean.
     const Eigen::MatrixXd updated = updated_centers(stats, C.centers_d);
     const double shift = (updated - C.centers_d).squaredNorm();
@@ -134,24 +166,26 @@ KMeansRun run_steps(Step& step, const Eigen::MatrixBase<Derived>& X, const doubl
   }
   // Labels and inertia for the final centres.
   run.inertia = step.label(X, w, C, labels.data());
+  reducer.sum(&run.inertia, 1);
   run.centers = C.centers_d;
   return run;
 }
 
 /// One K-means run with the step policy of `algorithm` (lloyd or hamerly; resolve automatic
-/// with choose_algorithm first), chosen once for the whole run.
-template <typename Derived, typename OnIteration>
+/// with choose_algorithm first), chosen once for the whole run; statistics summed over the
+/// processes by the reducer.
+template <typename Derived, typename OnIteration, typename Reducer>
 KMeansRun run_kmeans(KMeansAlgorithm algorithm, AssignKernel kernel,
                      const Eigen::MatrixBase<Derived>& X, const double* w,
                      const Eigen::MatrixXd& centers, const KMeansStop& stop,
-                     Eigen::VectorXi& labels, OnIteration&& on_iteration) {
+                     Eigen::VectorXi& labels, OnIteration&& on_iteration, const Reducer& reducer) {
   using Scalar = typename Derived::Scalar;
   if (algorithm == KMeansAlgorithm::hamerly) {
     HamerlyStep<Scalar> step(X.rows(), centers.rows(), X.cols(), kernel);
-    return run_steps(step, X, w, centers, stop, labels, on_iteration);
+    return run_steps(step, X, w, centers, stop, labels, on_iteration, reducer);
   }
   LloydStep<Scalar> step(kernel);
-  return run_steps(step, X, w, centers, stop, labels, on_iteration);
+  return run_steps(step, X, w, centers, stop, labels, on_iteration, reducer);
 }
 
 }  // namespace emcluster::detail

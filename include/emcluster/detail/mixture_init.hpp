@@ -22,6 +22,7 @@
 #include "nearest_center.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
+#include "reducer.hpp"
 
 namespace emcluster::detail {
 
@@ -35,20 +36,21 @@ Eigen::VectorXi nearest_means(const Eigen::MatrixBase<Derived>& X, const Eigen::
 
 /// Parameters from a hard assignment by one M-step: every row entirely to the component of
 /// its label (in [0, k)), moments taken around the k centres (k x d).
-template <typename Derived>
+template <typename Derived, typename Reducer>
 MixtureParams params_from_labels(const Eigen::MatrixBase<Derived>& X, const double* w,
                                  CovarianceType type, const Eigen::MatrixXd& centres,
-                                 const Eigen::VectorXi& labels, double reg_covar,
-                                 const char* where) {
+                                 const Eigen::VectorXi& labels, double reg_covar, const char* where,
+                                 const Reducer& reducer) {
   const Eigen::Index k = centres.rows();
   const Eigen::RowVectorXd reference = centres.colwise().mean();
-  const MixtureStats stats =
+  MixtureStats stats =
       accumulate_pass(X, w, type, centres, reference,
                       [&](std::size_t, Eigen::Index begin, Eigen::Index end, const Eigen::MatrixXd&,
                           Eigen::MatrixXd& resp, Eigen::VectorXd&, EmWorkspace&) {
                         resp.setZero(end - begin, k);
                         for (Eigen::Index i = begin; i < end; ++i) resp(i - begin, labels(i)) = 1.0;
                       });
+  reducer.sum(stats.values.data(), static_cast<std::size_t>(stats.values.size()));
   return m_step(stats, centres, reference, reg_covar, false, where);
 }
 
@@ -87,10 +89,11 @@ MixtureParams params_from_random_responsibilities(const Eigen::MatrixBase<Derive
 }
 
 /// Parameters computed from the data by the initialisation `o.init` (o: the options of
-/// GaussianMixture<Scalar>, X of that Scalar).
-template <typename Options, typename Derived>
+/// GaussianMixture<Scalar>, X of that Scalar), on the rows of every process (reducer):
+/// random_responsibilities draws per chunk of rows, so it is not offered across processes.
+template <typename Options, typename Derived, typename Reducer>
 MixtureParams init_from_data(const Options& o, const Eigen::MatrixBase<Derived>& X, const double* w,
-                             Random& rng, const char* where) {
+                             Random& rng, const char* where, const Reducer& reducer) {
   using Scalar = typename Derived::Scalar;
   const Eigen::Index k = o.n_components, n = X.rows();
   const CovarianceType type = o.covariance_type;
@@ -106,21 +109,24 @@ MixtureParams init_from_data(const Options& o, const Eigen::MatrixBase<Derived>&
       ko.algorithm = KMeansAlgorithm::lloyd;
       ko.seed = rng.child_seed();
       KMeans<Scalar> km(ko);
-      if (w) {
+      if constexpr (Reducer::kDistributed) {
+        // The weights were checked and normalised by the mixture's fit.
+        FitAccess::fit(km, X, w, 0, reducer);
+      } else if (w) {
         km.fit(X, Eigen::Map<const Eigen::VectorXd>(w, n));
       } else {
         km.fit(X);
       }
       // km's own labels, not a copy: an n-int copy would be the fit's peak memory.
       return params_from_labels(X, w, type, km.cluster_centers().template cast<double>(),
-                                km.labels(), o.reg_covar, where);
+                                km.labels(), o.reg_covar, where, reducer);
     }
     case GaussianMixtureInit::kmeans_plus_plus:
-      centres = kmeans_plus_plus(X, w, k, 0, rng);
+      centres = kmeans_plus_plus(X, w, k, 0, rng, reducer);
       labels = nearest_means(X, centres);
       break;
     case GaussianMixtureInit::random_points:
-      centres = random_samples_init(X, k, rng);
+      centres = random_samples_init(X, k, rng, reducer);
       labels = nearest_means(X, centres);
       break;
     case GaussianMixtureInit::explicit_parameters:
@@ -128,22 +134,29 @@ MixtureParams init_from_data(const Options& o, const Eigen::MatrixBase<Derived>&
       labels = nearest_means(X, centres);
       break;
     case GaussianMixtureInit::random_responsibilities:
-      return params_from_random_responsibilities(X, w, type, k, o.reg_covar, rng, where);
+      if constexpr (Reducer::kDistributed) {
+        fail(where,
+             "init = random_responsibilities is not offered for a distributed fit (its draws "
+             "depend on the rows of each process); use kmeans or kmeans_plus_plus");
+      } else {
+        return params_from_random_responsibilities(X, w, type, k, o.reg_covar, rng, where);
+      }
   }
-  return params_from_labels(X, w, type, centres, labels, o.reg_covar, where);
+  return params_from_labels(X, w, type, centres, labels, o.reg_covar, where, reducer);
 }
 
 /// A restart's starting parameters: the initialisation (skipped when initial_weights,
 /// initial_means and initial_precisions are all given), then the caller's initial_*, then
 /// the noise component's initial weight.
-template <typename Options, typename Derived>
+template <typename Options, typename Derived, typename Reducer>
 MixtureParams initial_parameters(const Options& o, const Eigen::MatrixBase<Derived>& X,
-                                 const double* w, Random& rng, const char* where) {
+                                 const double* w, Random& rng, const char* where,
+                                 const Reducer& reducer) {
   const bool all_given =
       o.initial_weights.size() != 0 && o.initial_means.size() != 0 && !o.initial_precisions.empty();
   MixtureParams p;
   p.type = o.covariance_type;
-  if (!all_given) p = init_from_data(o, X, w, rng, where);
+  if (!all_given) p = init_from_data(o, X, w, rng, where, reducer);
   if (o.initial_weights.size() != 0) p.weights = o.initial_weights.template cast<double>();
   if (o.initial_means.size() != 0) p.means = o.initial_means.template cast<double>();
   if (!o.initial_precisions.empty()) {

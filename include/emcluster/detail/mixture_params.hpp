@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "../exceptions.hpp"
 #include "../options.hpp"
 #include "random.hpp"
+#include "reducer.hpp"
 #include "validation.hpp"
 
 namespace emcluster::detail {
@@ -97,17 +99,30 @@ struct NoiseBox {
 /// The noise component's box: [low, high] when the caller gave corners (non-empty), else
 /// the bounding box of X's rows. Throws std::invalid_argument when a column of X is
 /// constant (a box without volume).
-template <typename Derived>
+/// With several processes (reducer) the bounding box of the rows of all of them.
+template <typename Derived, typename Reducer>
 NoiseBox make_noise_box(const Eigen::MatrixBase<Derived>& X, const Eigen::VectorXd& low,
-                        const Eigen::VectorXd& high, const char* where) {
+                        const Eigen::VectorXd& high, const char* where, const Reducer& reducer) {
   NoiseBox box;
   box.enabled = true;
   if (low.size() != 0) {
     box.low = low;
     box.high = high;
+  } else if constexpr (Reducer::kDistributed) {
+    const auto d = static_cast<std::size_t>(X.cols());
+    box.low = Eigen::VectorXd::Constant(X.cols(), std::numeric_limits<double>::infinity());
+    box.high = -box.low;
+    if (X.rows() > 0) {
+      box.low = X.colwise().minCoeff().transpose().template cast<double>();
+      box.high = X.colwise().maxCoeff().transpose().template cast<double>();
+    }
+    reducer.min(box.low.data(), d);
+    reducer.max(box.high.data(), d);
   } else {
     box.low = X.colwise().minCoeff().transpose().template cast<double>();
     box.high = X.colwise().maxCoeff().transpose().template cast<double>();
+  }
+  if (low.size() == 0) {
     for (Eigen::Index f = 0; f < X.cols(); ++f) {
       if (!(box.low(f) < box.high(f))) {
         fail(where, "column ", f, " of X is constant, so the data's bounding box has no ",

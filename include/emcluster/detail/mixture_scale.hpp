@@ -11,9 +11,11 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 #include "../exceptions.hpp"
 #include "mixture_params.hpp"
+#include "reducer.hpp"
 #include "validation.hpp"
 
 namespace emcluster::detail {
@@ -27,17 +29,34 @@ constexpr int safe_range_exponent() {
   return std::is_same<Scalar, float>::value ? 32 : 256;
 }
 
-/// The exponent e such that X * 2^-e has a range (largest max - min over the columns) in
-/// [1, 2), or 0 when X's range is already within 2^+-safe_range_exponent (ordinary data:
-/// nothing is rescaled) or X is constant. 2^-e is a normal number of X's type and the largest
-/// |x| * 2^-e stays finite. One pass over X (the column minima and maxima).
-template <typename Derived>
-int data_exponent(const Eigen::MatrixBase<Derived>& X) {
+/// Per-column minima and maxima (d each, in double) of the rows of every process (reducer);
+/// +Inf and -Inf where no process holds rows.
+template <typename Derived, typename Reducer>
+std::pair<Eigen::VectorXd, Eigen::VectorXd> column_ranges(const Eigen::MatrixBase<Derived>& X,
+                                                          const Reducer& reducer) {
+  const Eigen::Index d = X.cols();
+  Eigen::VectorXd lo = Eigen::VectorXd::Constant(d, std::numeric_limits<double>::infinity());
+  Eigen::VectorXd hi = -lo;
+  if (X.rows() > 0) {
+    for (Eigen::Index f = 0; f < d; ++f) {
+      lo(f) = static_cast<double>(X.col(f).minCoeff());
+      hi(f) = static_cast<double>(X.col(f).maxCoeff());
+    }
+  }
+  reducer.min(lo.data(), std::size_t(d));
+  reducer.max(hi.data(), std::size_t(d));
+  return {std::move(lo), std::move(hi)};
+}
+
+/// data_exponent (below) of the rows of every process (reducer).
+template <typename Derived, typename Reducer>
+int data_exponent(const Eigen::MatrixBase<Derived>& X, const Reducer& reducer) {
   using Scalar = typename Derived::Scalar;
+  const auto ranges = column_ranges(X, reducer);
   double half_range = 0, magnitude = 0;
   for (Eigen::Index f = 0; f < X.cols(); ++f) {
-    const double lo = static_cast<double>(X.col(f).minCoeff());
-    const double hi = static_cast<double>(X.col(f).maxCoeff());
+    const double lo = ranges.first(f);
+    const double hi = ranges.second(f);
     half_range = std::max(half_range, 0.5 * hi - 0.5 * lo);  // no overflow
     magnitude = std::max(magnitude, std::max(std::abs(lo), std::abs(hi)));
   }
@@ -50,6 +69,15 @@ int data_exponent(const Eigen::MatrixBase<Derived>& X) {
   int e = std::clamp(range_exponent, 2 - max_exp, 1 - min_exp);  // 2^-e normal in Scalar
   e = std::max(e, std::ilogb(magnitude) - (max_exp - 3));        // largest |x| 2^-e finite
   return e;
+}
+
+/// The exponent e such that X * 2^-e has a range (largest max - min over the columns) in
+/// [1, 2), or 0 when X's range is already within 2^+-safe_range_exponent (ordinary data:
+/// nothing is rescaled) or X is constant. 2^-e is a normal number of X's type and the largest
+/// |x| * 2^-e stays finite. One pass over X (the column minima and maxima).
+template <typename Derived>
+int data_exponent(const Eigen::MatrixBase<Derived>& X) {
+  return data_exponent(X, LocalReducer(X.rows()));
 }
 
 /// 2^p in Scalar (p within the range of data_exponent's results).

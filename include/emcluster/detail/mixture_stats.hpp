@@ -127,6 +127,15 @@ inline MixtureStats combine(const std::vector<MixtureStats>& partial) {
   return total;
 }
 
+/// Sum of the chunks' statistics in chunk order, zero statistics of that shape without
+/// chunks (a process that holds no rows).
+inline MixtureStats combine(const std::vector<MixtureStats>& partial, CovarianceType type,
+                            Eigen::Index k, Eigen::Index d) {
+  MixtureStats total(type, k, d);
+  for (const auto& p : partial) total.add(p);
+  return total;
+}
+
 /// First moments F += D^T r and the lower triangle of S += D^T diag(r) D for a rows x d
 /// block D (vectorised dot products over the rows for small d, one GEMM above).
 template <typename FirstRow>
@@ -229,7 +238,8 @@ template <typename Derived, typename Fill>
 MixtureStats accumulate_pass(const Eigen::MatrixBase<Derived>& X, const double* w,
                              CovarianceType type, const Eigen::MatrixXd& shifts,
                              const Eigen::RowVectorXd& reference, Fill&& fill) {
-  return combine(accumulate_chunks(X, w, type, shifts, reference, std::forward<Fill>(fill)));
+  return combine(accumulate_chunks(X, w, type, shifts, reference, std::forward<Fill>(fill)), type,
+                 shifts.rows(), X.cols());
 }
 
 /// The hot loop of EM: for every block of rows, the E-step (weighted log-densities,
