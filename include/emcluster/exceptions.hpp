@@ -56,8 +56,8 @@ class numerical_error : public std::runtime_error {
 class data_file_error : public std::runtime_error {
  public:
   /// An error at a text position (line and column 1-based; 0 when not known).
-  static data_file_error at_text(const std::string& path, std::uint64_t line,
-                                 std::uint64_t column, const std::string& message) {
+  static data_file_error at_text(const std::string& path, std::uint64_t line, std::uint64_t column,
+                                 const std::string& message) {
     std::string where = path;
     if (line > 0) {
       where += ":" + std::to_string(line);
@@ -68,8 +68,8 @@ class data_file_error : public std::runtime_error {
   /// An error at a byte offset (0-based) of a binary file.
   static data_file_error at_byte(const std::string& path, std::uint64_t byte_offset,
                                  const std::string& message) {
-    return data_file_error(path + ": byte " + std::to_string(byte_offset) + ": " + message,
-                           path, 0, 0, byte_offset, message);
+    return data_file_error(path + ": byte " + std::to_string(byte_offset) + ": " + message, path, 0,
+                           0, byte_offset, message);
   }
   /// An error about the file as a whole (it cannot be opened, written, ...).
   static data_file_error at_file(const std::string& path, const std::string& message) {

@@ -400,7 +400,7 @@ class GaussianMixture {
 
  private:
   friend struct detail::ModelAccess;  // model files (io.hpp) read and restore the fitted state
-  friend struct detail::FitAccess;  // the distributed fits of emcluster/mpi.hpp
+  friend struct detail::FitAccess;    // the distributed fits of emcluster/mpi.hpp
 
   /// One restart's result, kept apart from the model until the whole fit succeeded.
   struct Run {

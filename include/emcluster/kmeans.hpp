@@ -125,7 +125,7 @@ class KMeans : public detail::KMeansEstimator<KMeans<Scalar>, Scalar> {
  private:
   friend Base;  // the shared shell calls fit_impl and labels_of_fit, reads kName
   friend struct detail::ModelAccess;  // model files (io.hpp) read and restore the fitted state
-  friend struct detail::FitAccess;  // the distributed fits of emcluster/mpi.hpp
+  friend struct detail::FitAccess;    // the distributed fits of emcluster/mpi.hpp
 
   static constexpr const char* kName = "KMeans";
 

@@ -160,7 +160,7 @@ class StandardScaler {
 
  private:
   friend struct detail::ModelAccess;  // model files (io.hpp) read and restore the fitted state
-  friend struct detail::FitAccess;  // the distributed fit of emcluster/mpi.hpp
+  friend struct detail::FitAccess;    // the distributed fit of emcluster/mpi.hpp
 
   /// The fit on the rows of every process of the reducer (LocalReducer: this one): the same
   /// two passes, with the column sums of each pass summed over the processes (no weights).
