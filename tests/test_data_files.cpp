@@ -251,7 +251,7 @@ TEST_CASE("CSV: RFC 4180 fields, header detection, BOM, CRLF, blank lines", "[da
   CHECK(csv("1\t2\n3\t4\n", tab).values == matrix({{1, 2}, {3, 4}}));
 }
 
-TEST_CASE("CSV: columns selected by name or index; the others are not parsed",
+TEST_CASE("CSV: columns selected by name or index, the others are not parsed",
           "[data_files][csv]") {
   const std::string text = "id,x,name,y\n7,1.5,\"a, b\",2\n8,-1,c,3\n";
   emcluster::CsvReadOptions by_name;

@@ -658,7 +658,7 @@ struct ModelAccess {
                             low(f), " and ", high(f)));
         }
       }
-      box = make_noise_box(Eigen::MatrixXd(), low, high, where);
+      box = make_noise_box(Eigen::MatrixXd(), low, high, where, LocalReducer(0));
       if (!std::isfinite(box.log_density)) {
         low_field.fail("the noise box's volume is beyond the range of double");
       }
