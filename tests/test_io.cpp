@@ -36,6 +36,7 @@ bool same_bits(const Eigen::MatrixBase<Derived>& a, const Eigen::MatrixBase<Othe
   using S = typename Derived::Scalar;
   static_assert(std::is_same<S, typename Other::Scalar>::value, "same scalar");
   if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
+  if (a.size() == 0) return true;  // memcmp must not be given the null data of empty matrices
   const auto ea = a.eval();
   const auto eb = b.eval();
   return std::memcmp(ea.data(), eb.data(), sizeof(S) * static_cast<std::size_t>(ea.size())) == 0;
