@@ -504,8 +504,9 @@ void profile_em(const std::string& label, const RowMatrix<double>& X, Eigen::Ind
   // The comparison's start: the mixture of the clusters of k random rows (one M-step).
   const Eigen::MatrixXd C0 = random_rows(X, k, 1);
   const Eigen::VectorXi labels = ed::nearest_means(X, C0);
-  const ed::MixtureDensity density(
-      ed::params_from_labels(X, nullptr, type, C0, labels, 1e-6, "profile"), ed::NoiseBox{});
+  const ed::MixtureDensity density(ed::params_from_labels(X, nullptr, type, C0, labels, 1e-6,
+                                                          "profile", ed::LocalReducer(X.rows())),
+                                   ed::NoiseBox{});
   const int threads = ed::max_threads();
   const double bytes = static_cast<double>(n * d) * sizeof(double);
   const double bw = read_bandwidth(static_cast<std::size_t>(bytes), threads);
