@@ -124,13 +124,6 @@ ColumnSums column_sums(const Plain& X, const Eigen::VectorXd& center, const Eige
   return total;
 }
 
-/// Mean of every column of f X (d entries, f = factor per column): column_sums about zero,
-/// divided by n.
-template <typename Plain>
-Eigen::VectorXd column_means(const Plain& X, const Eigen::VectorXd& factor) {
-  return column_sums(X, Eigen::VectorXd::Zero(X.cols()), factor, false).sum /
-         static_cast<double>(X.rows());
-}
 
 /// Weighted mean of the rows of X (weights w, nullptr = 1; positive total), in double: per
 /// chunk, the rows' w x added in row order and their weights summed; the chunks' sums then
