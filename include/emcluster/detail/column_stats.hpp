@@ -124,7 +124,6 @@ ColumnSums column_sums(const Plain& X, const Eigen::VectorXd& center, const Eige
   return total;
 }
 
-
 /// Weighted mean of the rows of X (weights w, nullptr = 1; positive total), in double: per
 /// chunk, the rows' w x added in row order and their weights summed; the chunks' sums then
 /// added in chunk order and divided by the total weight.
