@@ -1,11 +1,13 @@
-// K-means (or a Gaussian mixture) fitted over MPI: every rank reads its own contiguous slice
-// of one data file (or makes its own synthetic rows), all ranks fit together, and rank 0
-// prints the model, the time of every iteration and the collective traffic.
+// K-means (or a Gaussian mixture, or mclust's model search) fitted over MPI: every rank reads
+// its own contiguous slice of one data file (or makes its own synthetic rows), all ranks fit
+// together, and rank 0 prints the model, the time of every iteration and the collective
+// traffic.
 //
 //   mpirun -n 4 ./distributed_kmeans --npy data.npy -k 16
 //   mpirun -n 4 ./distributed_kmeans --raw data.f32 --dtype f32 --cols 16 -k 16
 //   mpirun -n 4 ./distributed_kmeans --rows 250000 --cols 16 -k 16       (synthetic rows)
 //   mpirun -n 4 ./distributed_kmeans --rows 250000 --cols 2 -k 3 --mixture full
+//   mpirun -n 4 ./distributed_kmeans --rows 250000 --cols 2 -k 3 --search 6   (k = 1..6, BIC)
 //
 // Across machines: mpirun --hostfile hosts -n 16 ./distributed_kmeans ... (Open MPI's
 // documentation: https://docs.open-mpi.org/en/main/launching-apps/scheduling.html).
@@ -28,6 +30,7 @@ struct Args {
   Eigen::Index rows = 250000, cols = 16, k = 16;
   int max_iter = 100;
   std::uint64_t seed = 1;
+  Eigen::Index search = 0;  // > 0: GaussianMixtureSearch over k = 1..search
 };
 
 Args parse(int argc, char** argv) {
@@ -56,6 +59,8 @@ Args parse(int argc, char** argv) {
       a.seed = std::stoull(next());
     } else if (s == "--mixture") {
       a.mixture = next();
+    } else if (s == "--search") {
+      a.search = std::stol(next());
     } else {
       throw std::invalid_argument("unknown argument " + s);
     }
@@ -106,7 +111,21 @@ int main(int argc, char** argv) {
     };
     emcluster::mpi::Traffic traffic;
     const auto start = Clock::now();
-    if (a.mixture.empty()) {
+    if (a.search > 0) {
+      // mclust's model selection on the rows of every rank: k = 1..search, the four
+      // covariance types, BIC; every candidate a distributed fit.
+      emcluster::GaussianMixtureSearch<>::Options o;
+      o.n_components.clear();
+      for (Eigen::Index k = 1; k <= a.search; ++k) o.n_components.push_back(k);
+      o.seed = a.seed;
+      o.callback = [&](const emcluster::MixtureCandidate&) { tick(); };
+      emcluster::GaussianMixtureSearch<> search(o);
+      emcluster::mpi::fit(search, X, MPI_COMM_WORLD, &traffic);
+      if (rank == 0) {
+        std::printf("GaussianMixtureSearch on %d ranks, %zu candidates:\n%s", size,
+                    search.results().size(), search.summary().c_str());
+      }
+    } else if (a.mixture.empty()) {
       emcluster::KMeans<>::Options o;
       o.n_clusters = a.k;
       o.n_init = 1;
@@ -158,11 +177,12 @@ int main(int argc, char** argv) {
       const double per =
           seconds.size() > 1 ? (sum - seconds.front()) / double(seconds.size() - 1) : sum;
       std::printf("%lld rows x %ld columns, %lld on rank 0\n", all_rows, long(X.cols()), rows);
-      std::printf("fit: %.3f s; per iteration (after the first): %.3f ms\n", total, 1e3 * per);
+      std::printf("fit: %.3f s; per %s (after the first): %.3f ms\n", total,
+                  a.search > 0 ? "candidate" : "iteration", 1e3 * per);
       std::printf("traffic of rank 0: %lld collectives, %lld payload bytes", traffic.collectives,
                   traffic.bytes);
       if (!seconds.empty())
-        std::printf(" (%.0f bytes per iteration on average)",
+        std::printf(" (%.0f bytes per %s on average)", a.search > 0 ? "candidate" : "iteration",
                     double(traffic.bytes) / double(seconds.size()));
       std::printf("\n");
     }

@@ -26,6 +26,7 @@
 #include "detail/mixture_params.hpp"
 #include "detail/mixture_scores.hpp"
 #include "detail/mixture_starts.hpp"
+#include "detail/reducer.hpp"
 #include "detail/search_results.hpp"
 #include "detail/search_tables.hpp"
 #include "detail/validation.hpp"
@@ -175,71 +176,7 @@ class GaussianMixtureSearch
   /// @return *this.
   template <typename Derived>
   GaussianMixtureSearch& fit(const Eigen::MatrixBase<Derived>& X) {
-    static_assert(std::is_same<typename Derived::Scalar, Scalar>::value,
-                  "emcluster::GaussianMixtureSearch<Scalar>: X must have the search's scalar type");
-    const char* where = "GaussianMixtureSearch::fit";
-    detail::check_data(where, "X", X);
-    check_options(X.rows(), X.cols());
-    const auto& o = options_;
-    std::vector<bool> noise_settings;
-    if (o.noise != NoiseSearch::on) noise_settings.push_back(false);
-    if (o.noise != NoiseSearch::off) noise_settings.push_back(true);
-
-    std::vector<MixtureCandidate> rows;
-    std::vector<Model> models;  // one per row (unfitted where the row failed): k d^2 each
-    for (Eigen::Index k : o.n_components) {
-      // The starts shared by every candidate with this k.
-      std::vector<Eigen::MatrixXd> starts;
-      std::string start_error;
-      try {
-        starts = detail::initial_means(X, k, o.n_init, o.kmeans_n_init, o.init_sample_size, o.seed);
-      } catch (const numerical_error& e) {
-        start_error = e.what();
-      }
-      for (CovarianceType type : o.covariance_types) {
-        for (bool noise : noise_settings) {
-          MixtureCandidate row;
-          row.k = k;
-          row.covariance_type = type;
-          row.noise = noise;
-          row.n_parameters = detail::free_parameters(type, k, X.cols(), noise);
-          Model model;
-          if (!start_error.empty()) {
-            row.failed = true;
-            row.error = start_error;
-          } else {
-            try {
-              model = fit_candidate(X, starts, type, noise);
-              detail::score_mixture(X, model, o.criterion, row);
-            } catch (const numerical_error& e) {
-              row.failed = true;
-              row.error = e.what();
-            } catch (const std::invalid_argument& e) {
-              row.failed = true;
-              row.error = e.what();
-            }
-          }
-          if (o.callback) o.callback(row);
-          rows.push_back(std::move(row));
-          models.push_back(std::move(model));
-        }
-      }
-    }
-    refine_best(X, rows, models);
-    const std::ptrdiff_t best =
-        detail::best_row(rows, [](const MixtureCandidate& a, const MixtureCandidate& b) {
-          return a.criterion < b.criterion;
-        });
-    if (best < 0) {
-      throw numerical_error(detail::message(where, ": every one of the ", rows.size(),
-                                            " candidates failed; the first (k = ", rows[0].k, ", ",
-                                            rows[0].model(), "): ", rows[0].error));
-    }
-    Model best_model = std::move(models[static_cast<std::size_t>(best)]);
-    // Commit: nothing above touched the search.
-    criterion_ = o.criterion;
-    this->commit(std::move(rows), static_cast<std::size_t>(best), std::move(best_model));
-    return *this;
+    return fit_impl(X, nullptr, 0, detail::LocalReducer(X.rows()));
   }
 
   // results(), best_index() (the lowest criterion, the first on ties), best(), best_model()
@@ -273,6 +210,83 @@ class GaussianMixtureSearch
   }
 
  private:
+  friend struct detail::FitAccess;  // the distributed search of emcluster/mpi.hpp
+
+  /// The search over the rows of every process of the reducer (LocalReducer: this one).
+  /// Every step is collective and agreed: every process fits the same candidates in the same
+  /// order and ends with the same rows and best model. Sample weights are not offered (w is
+  /// nullptr).
+  template <typename Derived, typename Reducer>
+  GaussianMixtureSearch& fit_impl(const Eigen::MatrixBase<Derived>& X, const double*, int,
+                                  const Reducer& reducer) {
+    static_assert(std::is_same<typename Derived::Scalar, Scalar>::value,
+                  "emcluster::GaussianMixtureSearch<Scalar>: X must have the search's scalar type");
+    const char* where = "GaussianMixtureSearch::fit";
+    detail::check_shard_data(where, "X", X, reducer);
+    check_options(reducer.total_rows(), X.cols());
+    const auto& o = options_;
+    std::vector<bool> noise_settings;
+    if (o.noise != NoiseSearch::on) noise_settings.push_back(false);
+    if (o.noise != NoiseSearch::off) noise_settings.push_back(true);
+
+    std::vector<MixtureCandidate> rows;
+    std::vector<Model> models;  // one per row (unfitted where the row failed): k d^2 each
+    for (Eigen::Index k : o.n_components) {
+      // The starts shared by every candidate with this k.
+      std::vector<Eigen::MatrixXd> starts;
+      std::string start_error;
+      try {
+        starts = detail::initial_means(X, k, o.n_init, o.kmeans_n_init, o.init_sample_size, o.seed,
+                                       reducer);
+      } catch (const numerical_error& e) {
+        start_error = e.what();
+      }
+      for (CovarianceType type : o.covariance_types) {
+        for (bool noise : noise_settings) {
+          MixtureCandidate row;
+          row.k = k;
+          row.covariance_type = type;
+          row.noise = noise;
+          row.n_parameters = detail::free_parameters(type, k, X.cols(), noise);
+          Model model;
+          if (!start_error.empty()) {
+            row.failed = true;
+            row.error = start_error;
+          } else {
+            try {
+              model = fit_candidate(X, starts, type, noise, reducer);
+              detail::score_mixture(X, model, o.criterion, row, reducer);
+            } catch (const numerical_error& e) {
+              row.failed = true;
+              row.error = e.what();
+            } catch (const std::invalid_argument& e) {
+              row.failed = true;
+              row.error = e.what();
+            }
+          }
+          if (o.callback) o.callback(row);
+          rows.push_back(std::move(row));
+          models.push_back(std::move(model));
+        }
+      }
+    }
+    refine_best(X, rows, models, reducer);
+    const std::ptrdiff_t best =
+        detail::best_row(rows, [](const MixtureCandidate& a, const MixtureCandidate& b) {
+          return a.criterion < b.criterion;
+        });
+    if (best < 0) {
+      throw numerical_error(detail::message(where, ": every one of the ", rows.size(),
+                                            " candidates failed; the first (k = ", rows[0].k, ", ",
+                                            rows[0].model(), "): ", rows[0].error));
+    }
+    Model best_model = std::move(models[static_cast<std::size_t>(best)]);
+    // Commit: nothing above touched the search.
+    criterion_ = o.criterion;
+    this->commit(std::move(rows), static_cast<std::size_t>(best), std::move(best_model));
+    return *this;
+  }
+
   void check_options(Eigen::Index n, Eigen::Index d) const {
     const char* where = "GaussianMixtureSearch::fit";
     const auto& o = options_;
@@ -348,10 +362,10 @@ class GaussianMixtureSearch
   /// The candidate fitted from every start; the start with the highest lower bound is kept
   /// (the first on ties). A start whose fit fails numerically is passed over; the candidate
   /// fails only when every start does.
-  template <typename Derived>
+  template <typename Derived, typename Reducer>
   Model fit_candidate(const Eigen::MatrixBase<Derived>& X,
-                      const std::vector<Eigen::MatrixXd>& starts, CovarianceType type,
-                      bool noise) const {
+                      const std::vector<Eigen::MatrixXd>& starts, CovarianceType type, bool noise,
+                      const Reducer& reducer) const {
     const auto& o = options_;
     Model best;
     bool have_best = false;
@@ -372,7 +386,7 @@ class GaussianMixtureSearch
       go.initial_noise_weight = o.initial_noise_weight;
       Model model(std::move(go));
       try {
-        model.fit(X);
+        detail::FitAccess::fit(model, X, nullptr, 0, reducer);  // LocalReducer: model.fit(X)
       } catch (const numerical_error& e) {
         if (first_error.empty()) first_error = e.what();
         continue;
@@ -393,19 +407,20 @@ class GaussianMixtureSearch
   /// EM continued from a fitted candidate's parameters with refine_tol and refine_max_iter:
   /// a new model whose every initial parameter is the candidate's (nothing recomputed from
   /// the data), over the same noise box.
-  template <typename Derived>
-  Model continue_fit(const Eigen::MatrixBase<Derived>& X, const Model& from) const {
+  template <typename Derived, typename Reducer>
+  Model continue_fit(const Eigen::MatrixBase<Derived>& X, const Model& from,
+                     const Reducer& reducer) const {
     Model model(detail::continuation_options(from, options_.refine_tol, options_.reg_covar,
                                              options_.refine_max_iter));
-    model.fit(X);
+    detail::FitAccess::fit(model, X, nullptr, 0, reducer);
     return model;
   }
 
   /// Continues EM on the `refine` best candidates (by the criterion) to refine_tol and
   /// rescores them; a refinement that fails numerically leaves the candidate as it was.
-  template <typename Derived>
+  template <typename Derived, typename Reducer>
   void refine_best(const Eigen::MatrixBase<Derived>& X, std::vector<MixtureCandidate>& rows,
-                   std::vector<Model>& models) const {
+                   std::vector<Model>& models, const Reducer& reducer) const {
     std::vector<std::size_t> order;
     for (std::size_t r = 0; r < rows.size(); ++r) {
       if (!rows[r].failed) order.push_back(r);
@@ -420,8 +435,8 @@ class GaussianMixtureSearch
       MixtureCandidate row = rows[r];
       Model model;
       try {
-        model = continue_fit(X, models[r]);
-        detail::score_mixture(X, model, options_.criterion, row);
+        model = continue_fit(X, models[r], reducer);
+        detail::score_mixture(X, model, options_.criterion, row, reducer);
       } catch (const numerical_error&) {
         continue;
       }

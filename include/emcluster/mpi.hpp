@@ -69,6 +69,7 @@
 #include "exceptions.hpp"
 #include "gaussian_mixture.hpp"
 #include "kmeans.hpp"
+#include "mixture_search.hpp"
 #include "npy.hpp"
 #include "preprocessing.hpp"
 
@@ -335,6 +336,26 @@ GaussianMixture<Scalar>& fit(GaussianMixture<Scalar>& model, const Eigen::Matrix
                              const Eigen::MatrixBase<WDerived>& sample_weight, MPI_Comm comm,
                              Traffic* traffic = nullptr) {
   return detail::fit_on_ranks(model, "GaussianMixture::fit", X, sample_weight, comm, traffic);
+}
+
+/// Runs a GaussianMixtureSearch (mclust's model selection) on the rows of every rank of
+/// `comm` (collective, same options on every rank): every candidate (k, covariance type,
+/// noise) is a distributed GaussianMixture fit, its log-likelihood and ICL term summed over
+/// the ranks and scored with the global row count. The K-means starts run on a random subset
+/// of the global rows drawn alike on every rank and shared (m rows, a few hundred kilobytes
+/// once per k and start), so they are the single process's starts bit for bit; on data too
+/// small for the subset they are distributed KMeans fits. Every rank ends with the same
+/// rows, the same best model and calls the callback alike (test the rank to print once).
+/// @code
+/// emcluster::GaussianMixtureSearch<> search(opts);
+/// emcluster::mpi::fit(search, X_local, MPI_COMM_WORLD);
+/// if (rank == 0) std::cout << search.summary();
+/// @endcode
+template <typename Scalar, typename Derived>
+GaussianMixtureSearch<Scalar>& fit(GaussianMixtureSearch<Scalar>& search,
+                                   const Eigen::MatrixBase<Derived>& X, MPI_Comm comm,
+                                   Traffic* traffic = nullptr) {
+  return detail::fit_on_ranks(search, X, comm, traffic);
 }
 
 /// Learns the mean and standard deviation of every column over the rows of every rank of

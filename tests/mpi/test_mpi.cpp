@@ -24,6 +24,7 @@
 #include "emcluster/detail/random.hpp"
 #include "emcluster/gaussian_mixture.hpp"
 #include "emcluster/kmeans.hpp"
+#include "emcluster/mixture_search.hpp"
 #include "emcluster/mpi.hpp"
 #include "emcluster/npy.hpp"
 #include "emcluster/preprocessing.hpp"
@@ -466,6 +467,94 @@ TEST_CASE("mpi StandardScaler equals one process", "[mpi]") {
   CHECK(max_relative(many.var(), one.var()) <= 1e-10);
   CHECK(max_relative(many.scale(), one.scale()) <= 1e-10);
   CHECK(many.scale()(3) == 1.0);
+}
+
+namespace {
+
+using SearchOptions = emcluster::GaussianMixtureSearch<>::Options;
+
+/// The search on the whole of X in one process and on every rank's shard: every rank holds
+/// the same rows (the CSV bits) and best model; with starts drawn from a subset of the
+/// global rows (exact_start) every row equals the single process's to 1e-9 relative, else
+/// the same model wins.
+void check_search(const Eigen::MatrixXd& X, const SearchOptions& o, bool exact_start) {
+  emcluster::GaussianMixtureSearch<> one(o), many(o);
+  one.fit(X);
+  const Shard s = my_shard(X.rows());
+  emcluster::mpi::Traffic traffic;
+  emcluster::mpi::fit(many, X.middleRows(s.begin, s.rows), MPI_COMM_WORLD, &traffic);
+  CHECK(traffic.collectives > 0);
+  CHECK(same_on_every_rank(many.csv()));
+  CHECK(same_on_every_rank(mixture_parameters(many.best_model())));
+  CHECK(many.results().size() == one.results().size());
+  CHECK(many.best().k == one.best().k);
+  CHECK(many.best().covariance_type == one.best().covariance_type);
+  CHECK(many.best().noise == one.best().noise);
+  if (!exact_start && size_of_world() > 1) return;
+  CHECK(many.best_index() == one.best_index());
+  for (std::size_t r = 0; r < std::min(many.results().size(), one.results().size()); ++r) {
+    const emcluster::MixtureCandidate& a = many.results()[r];
+    const emcluster::MixtureCandidate& b = one.results()[r];
+    CHECK(a.failed == b.failed);
+    if (a.failed || b.failed) continue;
+    CHECK(std::abs(a.log_likelihood - b.log_likelihood) <= 1e-9 * std::abs(b.log_likelihood));
+    CHECK(std::abs(a.icl - b.icl) <= 1e-9 * std::abs(b.icl));
+    CHECK(a.n_iter == b.n_iter);
+    CHECK(a.refined == b.refined);
+  }
+  CHECK(max_relative(mixture_parameters(many.best_model()), mixture_parameters(one.best_model())) <=
+        1e-9);
+  if (size_of_world() == 1) CHECK(many.csv() == one.csv());  // the same code, the same bits
+}
+
+}  // namespace
+
+TEST_CASE("mpi GaussianMixtureSearch from subset starts equals one process", "[mpi]") {
+  // 2400 rows >= 2 m (m = 200): the K-means starts run on 200 global rows shared by all.
+  Eigen::MatrixXd X = blobs(2400, 2, 3, 6.0, 24);
+  emcluster::detail::Random rng(6);
+  for (Eigen::Index i = 0; i < X.rows(); i += 15)
+    for (Eigen::Index f = 0; f < 2; ++f) X(i, f) = rng.uniform(-25.0, 25.0);
+  SearchOptions o;
+  o.n_components = {1, 2, 3, 4};
+  o.noise = emcluster::NoiseSearch::both;
+  o.init_sample_size = 200;
+  o.criterion = emcluster::SelectionCriterion::icl;
+  o.seed = 3;
+  check_search(X, o, true);
+}
+
+TEST_CASE("mpi GaussianMixtureSearch with distributed K-means starts picks the same model",
+          "[mpi]") {
+  const Eigen::MatrixXd X = blobs(1500, 3, 3, 8.0, 25);
+  SearchOptions o;
+  o.n_components = {1, 2, 3, 4, 5};
+  o.covariance_types = {emcluster::CovarianceType::full, emcluster::CovarianceType::spherical};
+  o.init_sample_size = 0;  // every row: the starts are distributed KMeans fits
+  o.seed = 8;
+  check_search(X, o, false);
+}
+
+TEST_CASE("mpi GaussianMixtureSearch: NaN on one rank fails on every rank", "[mpi]") {
+  Eigen::MatrixXd X = blobs(600, 2, 2, 5.0, 26);
+  const Shard s = my_shard(X.rows());
+  Eigen::MatrixXd mine = X.middleRows(s.begin, s.rows);
+  const int bad = size_of_world() == 2 ? 0 : size_of_world() - 1;  // a rank holding rows
+  if (rank_of_world() == bad) mine(mine.rows() - 1, 1) = std::nan("");
+  SearchOptions o;
+  o.n_components = {1, 2};
+  emcluster::GaussianMixtureSearch<> search(o);
+  std::string message;
+  try {
+    emcluster::mpi::fit(search, mine, MPI_COMM_WORLD);
+  } catch (const std::invalid_argument& e) {
+    message = e.what();
+  }
+  CHECK(message.find("NaN") != std::string::npos);
+  CHECK(message.find("GaussianMixtureSearch::fit") != std::string::npos);
+  CHECK(message.find("MPI rank " + std::to_string(bad)) != std::string::npos);
+  CHECK(same_on_every_rank(message));
+  CHECK_FALSE(search.is_fitted());
 }
 
 namespace {

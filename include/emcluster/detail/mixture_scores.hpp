@@ -34,18 +34,26 @@ double sum_log_max_posterior(const Model& model, const Eigen::MatrixBase<Derived
 }
 
 /// Fills the numbers of a fitted candidate's row (n_parameters, log_likelihood, bic, icl,
-/// aic, noise_weight, n_iter, converged) and its criterion.
+/// aic, noise_weight, n_iter, converged) and its criterion, over the rows of every process of
+/// the reducer (each process's two sums, the log-likelihood and the ICL's term, summed over
+/// the processes; a process without rows adds zeros).
 /// @throws emcluster::numerical_error when the criterion is not finite.
-template <typename Model, typename Derived>
+template <typename Model, typename Derived, typename Reducer>
 void score_mixture(const Eigen::MatrixBase<Derived>& X, const Model& model,
-                   SelectionCriterion criterion, MixtureCandidate& row) {
-  const double n = static_cast<double>(X.rows());
+                   SelectionCriterion criterion, MixtureCandidate& row, const Reducer& reducer) {
+  const double n = static_cast<double>(reducer.total_rows());
   const double p = static_cast<double>(model.n_parameters());
+  double sums[2] = {0.0, 0.0};  // log-likelihood, sum_i log max_j z_ij
+  if (X.rows() > 0) {
+    sums[0] = model.score(X) * static_cast<double>(X.rows());
+    sums[1] = sum_log_max_posterior(model, X);
+  }
+  reducer.sum(sums, 2);
   row.n_parameters = model.n_parameters();
-  row.log_likelihood = model.score(X) * n;
+  row.log_likelihood = sums[0];
   row.bic = -2.0 * row.log_likelihood + p * std::log(n);
   row.aic = -2.0 * row.log_likelihood + 2.0 * p;
-  row.icl = row.bic - 2.0 * sum_log_max_posterior(model, X);
+  row.icl = row.bic - 2.0 * sums[1];
   row.noise_weight = model.noise_weight();
   row.n_iter = model.n_iter();
   row.converged = model.converged();

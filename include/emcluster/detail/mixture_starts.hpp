@@ -2,7 +2,9 @@
 /// @brief Where the EM fits of a GaussianMixtureSearch start: the initial means shared by
 /// every candidate with the same k (the data's mean for k = 1, else one KMeans per start, on
 /// a random subset of the rows for large data), and the options that continue a fitted
-/// candidate's EM from its own parameters (its refinement).
+/// candidate's EM from its own parameters (its refinement). Written against a reducer
+/// (detail/reducer.hpp), so that the same code starts a search on one process or on the
+/// rows of many (emcluster/mpi.hpp).
 #pragma once
 
 #include <Eigen/Core>
@@ -17,6 +19,7 @@
 #include "mixture_params.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
+#include "reducer.hpp"
 #include "search_results.hpp"
 
 namespace emcluster::detail {
@@ -38,9 +41,38 @@ typename GaussianMixture<typename Derived::Scalar>::Matrix random_rows(
   return out;
 }
 
-/// Mean of every column as one row (1 x d): chunk sums in double, added in chunk order.
-template <typename Derived>
-Eigen::MatrixXd mean_row(const Eigen::MatrixBase<Derived>& X) {
+/// random_rows over the rows of every process of the reducer: the same m global rows as
+/// random_rows on the concatenated rows (every process runs the same draws over the global
+/// row numbers, O(total rows) uniforms), each filled in by its owner and then shared, so
+/// every process returns the same m x d matrix. LocalReducer: random_rows itself.
+template <typename Derived, typename Reducer>
+typename GaussianMixture<typename Derived::Scalar>::Matrix random_rows(
+    const Eigen::MatrixBase<Derived>& X, Eigen::Index m, std::uint64_t seed,
+    const Reducer& reducer) {
+  if constexpr (!Reducer::kDistributed) {
+    return random_rows(X, m, seed);
+  } else {
+    using Scalar = typename Derived::Scalar;
+    Random rng(seed);
+    Eigen::MatrixXd out = Eigen::MatrixXd::Zero(m, X.cols());
+    const Eigen::Index n = reducer.total_rows();
+    const Eigen::Index lo = reducer.row_offset(), hi = lo + X.rows();
+    Eigen::Index taken = 0;
+    for (Eigen::Index i = 0; i < n && taken < m; ++i) {
+      if (rng.uniform() * static_cast<double>(n - i) < static_cast<double>(m - taken)) {
+        if (i >= lo && i < hi) out.row(taken) = X.row(i - lo).template cast<double>();
+        ++taken;
+      }
+    }
+    share_owned_rows(reducer, out);  // x + 0 + ... + 0 = x: every row exactly
+    return out.template cast<Scalar>();
+  }
+}
+
+/// Mean of every column as one row (1 x d) over the rows of every process: chunk sums in
+/// double, added in chunk order, then summed over the processes.
+template <typename Derived, typename Reducer>
+Eigen::MatrixXd mean_row(const Eigen::MatrixBase<Derived>& X, const Reducer& reducer) {
   const auto chunks = make_chunks(X.rows(), 0);
   std::vector<Eigen::RowVectorXd> sums(chunks.size());
   for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
@@ -48,25 +80,30 @@ Eigen::MatrixXd mean_row(const Eigen::MatrixBase<Derived>& X) {
   });
   Eigen::RowVectorXd total = Eigen::RowVectorXd::Zero(X.cols());
   for (const auto& s : sums) total += s;
-  return total / static_cast<double>(X.rows());
+  reducer.sum(total.data(), static_cast<std::size_t>(total.size()));
+  return total / static_cast<double>(reducer.total_rows());
 }
 
 /// The initial means of every start for k components: the data's mean for k = 1, else the
 /// centres of one KMeans per start (n_init starts, each with kmeans_n_init restarts and the
 /// seed candidate_seed(seed, k, start)), on m = max(init_sample_size, 64 k) random rows
-/// when X has at least 2 m (init_sample_size 0: always every row).
-template <typename Derived>
+/// when X has at least 2 m (init_sample_size 0: always every row). Over the rows of every
+/// process of the reducer: the subset is drawn from the global rows and shared, and its
+/// KMeans runs on every process alike (the same bits as on one process); without a subset
+/// the KMeans is the distributed one.
+template <typename Derived, typename Reducer>
 std::vector<Eigen::MatrixXd> initial_means(const Eigen::MatrixBase<Derived>& X, Eigen::Index k,
                                            int n_init, int kmeans_n_init,
-                                           Eigen::Index init_sample_size, std::uint64_t seed) {
+                                           Eigen::Index init_sample_size, std::uint64_t seed,
+                                           const Reducer& reducer) {
   using Scalar = typename Derived::Scalar;
   std::vector<Eigen::MatrixXd> starts;
   if (k == 1) {
-    starts.push_back(mean_row(X));
+    starts.push_back(mean_row(X, reducer));
     return starts;
   }
   const Eigen::Index m = std::max<Eigen::Index>(init_sample_size, 64 * k);
-  const bool sample = init_sample_size > 0 && X.rows() >= 2 * m;
+  const bool sample = init_sample_size > 0 && reducer.total_rows() >= 2 * m;
   for (int s = 0; s < n_init; ++s) {
     const std::uint64_t start_seed = candidate_seed(seed, k, s);
     typename KMeans<Scalar>::Options ko;
@@ -75,9 +112,9 @@ std::vector<Eigen::MatrixXd> initial_means(const Eigen::MatrixBase<Derived>& X, 
     ko.seed = start_seed;
     KMeans<Scalar> km(ko);
     if (sample) {
-      km.fit(random_rows(X, m, splitmix64(start_seed)));
+      km.fit(random_rows(X, m, splitmix64(start_seed), reducer));
     } else {
-      km.fit(X);
+      FitAccess::fit(km, X, nullptr, 0, reducer);
     }
     starts.push_back(km.cluster_centers().template cast<double>());
   }
