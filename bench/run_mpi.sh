@@ -7,7 +7,8 @@
 #   2. weak scaling: 250k rows per rank, ranks 1, 2, 4 (more ranks than cores are
 #      oversubscribed: shown as measured), one thread per rank
 #   3. the collective alone: reduce + broadcast of the K-means buffer (k (d + 1) + 2 = 274
-#      doubles for k = d = 16) and of the full mixture's (k + 1 + k d + k d^2 + 2 = 4371)
+#      doubles for k = d = 16) and of the full mixture's, its covariance sums packed to their
+#      lower triangles (k + 1 + k d + k d (d + 1) / 2 + 2 = 2451)
 #   4. k-means|| against greedy k-means++ seeding on 200k x 128, k = 256 (one rank, all threads)
 #
 #   bench/run_mpi.sh            (MPI_BENCH_ITERS=N to change the iteration count)
@@ -44,7 +45,7 @@ done
 # 3. The collective alone.
 for ranks in 2 4; do
   run "$ranks" 1 allreduce --doubles 274
-  run "$ranks" 1 allreduce --doubles 4371
+  run "$ranks" 1 allreduce --doubles 2451
 done
 # 4. Seeding.
 run 1 2 seeding --rows 200000 --cols 128 -k 256

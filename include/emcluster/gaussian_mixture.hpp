@@ -469,7 +469,7 @@ class GaussianMixture {
       detail::agreed(reducer, [&] {
         if (bad >= 0) detail::fail_zero_density(where, bad);
       });
-      reducer.sum(stats.values.data(), static_cast<std::size_t>(stats.values.size()));
+      detail::sum_over_processes(stats, reducer);
       lower_bound = stats.log_likelihood() / stats.weight();
       if (!std::isfinite(lower_bound)) {
         throw numerical_error(detail::message(

@@ -430,6 +430,35 @@ TEST_CASE("mpi GaussianMixture noise component with the global box", "[mpi]") {
   CHECK(g.noise_high() == Eigen::VectorXd(X.colwise().maxCoeff().transpose()));
 }
 
+TEST_CASE("mpi GaussianMixture full and tied send only the lower triangles", "[mpi]") {
+  // Two fits from the same parameters, 1 and 3 iterations (tol 0: no early stop): the
+  // difference of their traffic is two iterations' reductions, the packed statistics
+  // (k + 1 + k d + b d (d + 1) / 2 + 2 doubles, b = k full, 1 tied) plus the one int of the
+  // zero-density agreement.
+  const Eigen::MatrixXd X = blobs(900, 3, 3, 5.0, 27);
+  const Shard s = my_shard(X.rows());
+  const long long k = 3, d = 3;
+  for (auto type : {emcluster::CovarianceType::full, emcluster::CovarianceType::tied}) {
+    long long bytes[2] = {0, 0};
+    for (int run = 0; run < 2; ++run) {
+      MixtureOptions o;
+      o.n_components = k;
+      o.covariance_type = type;
+      o.init = emcluster::GaussianMixtureInit::explicit_parameters;
+      o.initial_means = X.topRows(3);
+      o.tol = 0;
+      o.max_iter = run == 0 ? 1 : 3;
+      emcluster::GaussianMixture<> g(o);
+      emcluster::mpi::Traffic traffic;
+      emcluster::mpi::fit(g, X.middleRows(s.begin, s.rows), MPI_COMM_WORLD, &traffic);
+      bytes[run] = traffic.bytes;
+    }
+    const long long blocks = type == emcluster::CovarianceType::full ? k : 1;
+    const long long doubles = k + 1 + k * d + blocks * d * (d + 1) / 2 + 2;
+    CHECK(bytes[1] - bytes[0] == 2 * (8 * doubles + 4));
+  }
+}
+
 TEST_CASE("mpi GaussianMixture seeded inits agree on every rank", "[mpi]") {
   const Eigen::MatrixXd X = blobs(3000, 2, 3, 6.0, 22);
   for (auto init :

@@ -50,7 +50,7 @@ MixtureParams params_from_labels(const Eigen::MatrixBase<Derived>& X, const doub
                         resp.setZero(end - begin, k);
                         for (Eigen::Index i = begin; i < end; ++i) resp(i - begin, labels(i)) = 1.0;
                       });
-  reducer.sum(stats.values.data(), static_cast<std::size_t>(stats.values.size()));
+  sum_over_processes(stats, reducer);
   return m_step(stats, centres, reference, reg_covar, false, where);
 }
 

@@ -113,6 +113,46 @@ struct MixtureStats {
   Eigen::Index second_offset(Eigen::Index block) const { return k + 1 + k * d + block * d * d; }
 };
 
+/// Sums statistics over the processes of the reducer (LocalReducer: nothing to do). The
+/// `full` and `tied` second moments are symmetric and the M-step reads only their lower
+/// triangles, so only those travel: the buffer is packed to k + 1 + k d + b d (d + 1) / 2 + 2
+/// doubles (b = k blocks for `full`, 1 for `tied`) for the one reduction, and unpacked with
+/// each upper triangle mirrored from the summed lower one.
+template <typename Reducer>
+void sum_over_processes(MixtureStats& s, const Reducer& reducer) {
+  if constexpr (Reducer::kDistributed) {
+    if (s.type != CovarianceType::full && s.type != CovarianceType::tied) {
+      reducer.sum(s.values.data(), static_cast<std::size_t>(s.values.size()));
+      return;
+    }
+    const Eigen::Index d = s.d, head = s.k + 1 + s.k * s.d;
+    const Eigen::Index blocks = s.type == CovarianceType::full ? s.k : 1;
+    std::vector<double> packed;
+    packed.reserve(static_cast<std::size_t>(head + blocks * d * (d + 1) / 2 + 2));
+    packed.insert(packed.end(), s.values.data(), s.values.data() + head);
+    for (Eigen::Index b = 0; b < blocks; ++b) {
+      const auto S = s.second(b);
+      for (Eigen::Index c = 0; c < d; ++c)
+        for (Eigen::Index r = c; r < d; ++r) packed.push_back(S(r, c));
+    }
+    packed.push_back(s.log_likelihood());
+    packed.push_back(s.weight());
+    reducer.sum(packed.data(), packed.size());
+    std::size_t at = 0;
+    for (Eigen::Index i = 0; i < head; ++i) s.values(i) = packed[at++];
+    for (Eigen::Index b = 0; b < blocks; ++b) {
+      auto S = s.second(b);
+      for (Eigen::Index c = 0; c < d; ++c)
+        for (Eigen::Index r = c; r < d; ++r) S(r, c) = S(c, r) = packed[at++];
+    }
+    s.log_likelihood() = packed[at++];
+    s.weight() = packed[at];
+  } else {
+    (void)s;
+    (void)reducer;
+  }
+}
+
 /// The chunks of rows of every pass accumulating MixtureStats over n rows.
 inline std::vector<Chunk> stats_chunks(Eigen::Index n, CovarianceType type, Eigen::Index k,
                                        Eigen::Index d) {
