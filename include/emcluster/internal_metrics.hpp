@@ -220,14 +220,7 @@ double calinski_harabasz_score(const Eigen::MatrixBase<D>& X, const Eigen::Matri
   const auto m = static_cast<double>(sel.rows.size());
   const detail::ClusterScatter sc =
       detail::cluster_scatter(X, detail::row_codes(X.rows(), sel, sel.labels), k);
-  const Eigen::RowVectorXd mean = sc.total / m;
-  double extra = 0.0, intra = 0.0;
-  for (int c = 0; c < k; ++c) {
-    extra += sc.count(c) * (sc.centroid.row(c) - mean).squaredNorm();
-    intra += sc.sum_sq(c);
-  }
-  if (intra == 0.0) return 1.0;
-  return extra * (m - k) / (intra * (k - 1.0));
+  return detail::calinski_harabasz_value(sc, m, k);
 }
 
 /// The Davies-Bouldin index: the mean over clusters i of max_{j != i} (s_i + s_j) / d_ij,
@@ -252,24 +245,7 @@ double davies_bouldin_score(const Eigen::MatrixBase<D>& X, const Eigen::MatrixBa
   const int k = detail::encode_and_check_count(where, sel.labels, detail::rows_context(exclude));
   const detail::ClusterScatter sc =
       detail::cluster_scatter(X, detail::row_codes(X.rows(), sel, sel.labels), k);
-  const Eigen::VectorXd spread = sc.sum_dist.array() / sc.count.array();
-  constexpr double close = 1e-8;  // numpy.allclose(v, 0): |v| <= atol = 1e-8
-  bool spreads_zero = true, centroids_zero = true;
-  for (int i = 0; i < k; ++i) spreads_zero = spreads_zero && std::abs(spread(i)) <= close;
-  // O(k^2 d) without a k x k matrix; a centroid distance is the same bits either way round.
-  double total = 0.0;
-  for (int i = 0; i < k; ++i) {
-    double worst = 0.0;
-    for (int j = 0; j < k; ++j) {
-      const double distance = (sc.centroid.row(i) - sc.centroid.row(j)).norm();
-      centroids_zero = centroids_zero && distance <= close;
-      if (distance == 0.0) continue;  // scikit-learn: distance 0 -> inf -> ratio 0
-      worst = std::max(worst, (spread(i) + spread(j)) / distance);
-    }
-    total += worst;
-  }
-  if (spreads_zero || centroids_zero) return 0.0;
-  return total / k;
+  return detail::davies_bouldin_value(sc, k);
 }
 
 }  // namespace emcluster

@@ -23,8 +23,11 @@
 #include <utility>
 #include <vector>
 
+#include "detail/reducer.hpp"
+#include "detail/sample_rows.hpp"
 #include "detail/search_results.hpp"
 #include "detail/search_tables.hpp"
+#include "detail/silhouette.hpp"
 #include "detail/validation.hpp"
 #include "exceptions.hpp"
 #include "internal_metrics.hpp"
@@ -107,11 +110,51 @@ class KMeansSearch
   /// @return *this.
   template <typename Derived>
   KMeansSearch& fit(const Eigen::MatrixBase<Derived>& X) {
+    return fit_impl(X, nullptr, 0, detail::LocalReducer(X.rows()));
+  }
+
+  // results(), best_index() (the first on ties), best(), best_model() (its labels(),
+  // cluster_centers(), predict, ...) and is_fitted() come from detail::SearchResults.
+
+  /// The options given at construction.
+  const Options& options() const { return options_; }
+
+  /// Every row as aligned text, one line per candidate, the best marked with '*'.
+  std::string table() const {
+    detail::check_fitted(kName, "table", this->fitted_);
+    return detail::kmeans_table(this->rows_, this->best_, score_);
+  }
+
+  /// Every row as CSV with a header line: k, inertia, silhouette, calinski_harabasz,
+  /// davies_bouldin, n_iter, converged (0/1), criterion, best (0/1), error. Numbers as
+  /// "%.17g", empty where not computed.
+  std::string csv() const {
+    detail::check_fitted(kName, "csv", this->fitted_);
+    return detail::kmeans_csv(this->rows_, this->best_);
+  }
+
+ private:
+  friend struct detail::FitAccess;  // the distributed search of emcluster/mpi.hpp
+
+  /// The search over the rows of every process of the reducer (LocalReducer: this one):
+  /// every KMeans a fit over all rows, every score computed over all rows (see
+  /// score_candidate). Sample weights are not offered (w is nullptr).
+  template <typename Derived, typename Reducer>
+  KMeansSearch& fit_impl(const Eigen::MatrixBase<Derived>& X, const double*, int,
+                         const Reducer& reducer) {
     static_assert(std::is_same<typename Derived::Scalar, Scalar>::value,
                   "emcluster::KMeansSearch<Scalar>: X must have the search's scalar type");
     const char* where = "KMeansSearch::fit";
-    detail::check_data(where, "X", X);
-    check_options(X.rows());
+    detail::check_shard_data(where, "X", X, reducer);
+    check_options(reducer.total_rows());
+    if constexpr (Reducer::kDistributed) {
+      const bool silhouette = options_.all_scores || options_.score == KMeansScore::silhouette;
+      if (silhouette && options_.silhouette.sample_size == 0) {
+        detail::fail(where,
+                     "the silhouette over MPI needs silhouette.sample_size > 0 (it compares "
+                     "every pair of rows; the sample is gathered on every process)");
+      }
+    }
     const auto& o = options_;
     std::vector<KMeansCandidate> rows;
     Model best_model;
@@ -124,14 +167,14 @@ class KMeansSearch
       ko.tol = o.tol;
       ko.seed = detail::candidate_seed(o.seed, k, 0);
       Model model(ko);
-      model.fit(X);
+      detail::FitAccess::fit(model, X, nullptr, 0, reducer);  // LocalReducer: model.fit(X)
       KMeansCandidate row;
       row.k = k;
       row.inertia = model.inertia();
       row.n_iter = model.n_iter();
       row.converged = model.converged();
       try {
-        score_candidate(X, model.labels(), row);
+        score_candidate(X, model.labels(), row, reducer);
       } catch (const std::invalid_argument& e) {
         row.failed = true;
         row.error = e.what();
@@ -157,27 +200,6 @@ class KMeansSearch
     return *this;
   }
 
-  // results(), best_index() (the first on ties), best(), best_model() (its labels(),
-  // cluster_centers(), predict, ...) and is_fitted() come from detail::SearchResults.
-
-  /// The options given at construction.
-  const Options& options() const { return options_; }
-
-  /// Every row as aligned text, one line per candidate, the best marked with '*'.
-  std::string table() const {
-    detail::check_fitted(kName, "table", this->fitted_);
-    return detail::kmeans_table(this->rows_, this->best_, score_);
-  }
-
-  /// Every row as CSV with a header line: k, inertia, silhouette, calinski_harabasz,
-  /// davies_bouldin, n_iter, converged (0/1), criterion, best (0/1), error. Numbers as
-  /// "%.17g", empty where not computed.
-  std::string csv() const {
-    detail::check_fitted(kName, "csv", this->fitted_);
-    return detail::kmeans_csv(this->rows_, this->best_);
-  }
-
- private:
   void check_options(Eigen::Index n) const {
     const char* where = "KMeansSearch::fit";
     const auto& o = options_;
@@ -204,19 +226,62 @@ class KMeansSearch
                                                          : a.criterion > b.criterion;
   }
 
-  template <typename Derived>
+  /// The scores of one candidate from its labels. Over several processes (each passing its
+  /// own rows and their labels): Calinski-Harabasz and Davies-Bouldin from per-cluster sums
+  /// reduced over the processes; the silhouette on silhouette.sample_size global rows drawn
+  /// alike on every process (as the single process draws them) and shared, so every
+  /// process scores the same sample.
+  template <typename Derived, typename Reducer>
   void score_candidate(const Eigen::MatrixBase<Derived>& X, const Eigen::VectorXi& labels,
-                       KMeansCandidate& row) const {
+                       KMeansCandidate& row, const Reducer& reducer) const {
     const auto& o = options_;
     const bool all = o.all_scores;
-    if (all || o.score == KMeansScore::silhouette) {
-      row.silhouette = silhouette_score(X, labels, o.silhouette);
-    }
-    if (all || o.score == KMeansScore::calinski_harabasz) {
-      row.calinski_harabasz = calinski_harabasz_score(X, labels);
-    }
-    if (all || o.score == KMeansScore::davies_bouldin) {
-      row.davies_bouldin = davies_bouldin_score(X, labels);
+    if constexpr (!Reducer::kDistributed) {
+      if (all || o.score == KMeansScore::silhouette) {
+        row.silhouette = silhouette_score(X, labels, o.silhouette);
+      }
+      if (all || o.score == KMeansScore::calinski_harabasz) {
+        row.calinski_harabasz = calinski_harabasz_score(X, labels);
+      }
+      if (all || o.score == KMeansScore::davies_bouldin) {
+        row.davies_bouldin = davies_bouldin_score(X, labels);
+      }
+    } else {
+      if (all || o.score == KMeansScore::silhouette) {
+        row.silhouette = sampled_silhouette(X, labels, reducer);
+      }
+      if (all || o.score != KMeansScore::silhouette) {
+        // The labels' distinct values over every process, in ascending order, as
+        // encode_labels numbers them.
+        const Eigen::Index k = row.k;
+        Eigen::VectorXd count = Eigen::VectorXd::Zero(k);
+        for (Eigen::Index i = 0; i < labels.size(); ++i) count(labels(i)) += 1.0;
+        reducer.sum(count.data(), static_cast<std::size_t>(k));
+        std::vector<int> code_of(static_cast<std::size_t>(k), -1);
+        int distinct = 0;
+        for (Eigen::Index j = 0; j < k; ++j)
+          if (count(j) > 0) code_of[static_cast<std::size_t>(j)] = distinct++;
+        const Eigen::Index m = reducer.total_rows();
+        const char* name = all || o.score == KMeansScore::calinski_harabasz
+                               ? "calinski_harabasz_score"
+                               : "davies_bouldin_score";
+        if (distinct < 2 || distinct > m - 1) {
+          detail::fail(name, "labels has ", distinct, " distinct value(s) among ", m,
+                       " samples; valid numbers of labels are 2 to n_samples - 1 = ", m - 1,
+                       " (inclusive)");
+        }
+        std::vector<int> code(static_cast<std::size_t>(labels.size()));
+        for (Eigen::Index i = 0; i < labels.size(); ++i)
+          code[static_cast<std::size_t>(i)] = code_of[static_cast<std::size_t>(labels(i))];
+        const detail::ClusterScatter sc = detail::cluster_scatter(X, code, distinct, reducer);
+        if (all || o.score == KMeansScore::calinski_harabasz) {
+          row.calinski_harabasz =
+              detail::calinski_harabasz_value(sc, static_cast<double>(m), distinct);
+        }
+        if (all || o.score == KMeansScore::davies_bouldin) {
+          row.davies_bouldin = detail::davies_bouldin_value(sc, distinct);
+        }
+      }
     }
     switch (o.score) {
       case KMeansScore::silhouette:
@@ -229,6 +294,35 @@ class KMeansSearch
         row.criterion = row.davies_bouldin;
         break;
     }
+  }
+
+  /// The silhouette of silhouette.sample_size rows of all processes (all rows when there are
+  /// no more): the rows silhouette_score would draw from the concatenated rows, each filled
+  /// in by its owner and shared, then scored alike on every process.
+  template <typename Derived, typename Reducer>
+  double sampled_silhouette(const Eigen::MatrixBase<Derived>& X, const Eigen::VectorXi& labels,
+                            const Reducer& reducer) const {
+    const SilhouetteOptions& so = options_.silhouette;
+    const Eigen::Index n = reducer.total_rows();
+    std::vector<Eigen::Index> pick;
+    if (so.sample_size > 0 && so.sample_size < n) {
+      detail::Random rng(so.seed);
+      pick = detail::sample_without_replacement(n, so.sample_size, rng);
+    } else {
+      for (Eigen::Index g = 0; g < n; ++g) pick.push_back(g);
+    }
+    const auto m = static_cast<Eigen::Index>(pick.size());
+    Eigen::MatrixXd rows = Eigen::MatrixXd::Zero(m, X.cols() + 1);  // the row, then its label
+    const Eigen::Index lo = reducer.row_offset(), hi = lo + X.rows();
+    for (Eigen::Index t = 0; t < m; ++t) {
+      const Eigen::Index g = pick[static_cast<std::size_t>(t)];
+      if (g < lo || g >= hi) continue;
+      rows.row(t).head(X.cols()) = X.row(g - lo).template cast<double>();
+      rows(t, X.cols()) = labels(g - lo);
+    }
+    detail::share_owned_rows(reducer, rows);
+    const Eigen::VectorXi sample_labels = rows.col(X.cols()).template cast<int>();
+    return silhouette_score(rows.leftCols(X.cols()), sample_labels);
   }
 
   Options options_;

@@ -69,6 +69,7 @@
 #include "exceptions.hpp"
 #include "gaussian_mixture.hpp"
 #include "kmeans.hpp"
+#include "kmeans_search.hpp"
 #include "mixture_search.hpp"
 #include "npy.hpp"
 #include "preprocessing.hpp"
@@ -355,6 +356,25 @@ template <typename Scalar, typename Derived>
 GaussianMixtureSearch<Scalar>& fit(GaussianMixtureSearch<Scalar>& search,
                                    const Eigen::MatrixBase<Derived>& X, MPI_Comm comm,
                                    Traffic* traffic = nullptr) {
+  return detail::fit_on_ranks(search, X, comm, traffic);
+}
+
+/// Runs a KMeansSearch on the rows of every rank of `comm` (collective, same options on
+/// every rank): every k a distributed KMeans fit; Calinski-Harabasz and Davies-Bouldin from
+/// per-cluster sums over all rows (the single process's values to rounding); the silhouette,
+/// which compares every pair of rows, only on a sample: options.silhouette.sample_size must
+/// be > 0 (std::invalid_argument otherwise), and that many global rows, the ones the single
+/// process would draw, are gathered on every rank and scored alike. Every rank ends with the
+/// same rows and best model; best_model().labels() holds this rank's labels.
+/// @code
+/// emcluster::KMeansSearch<>::Options opts;
+/// opts.score = emcluster::KMeansScore::calinski_harabasz;
+/// emcluster::KMeansSearch<> search(opts);
+/// emcluster::mpi::fit(search, X_local, MPI_COMM_WORLD);
+/// @endcode
+template <typename Scalar, typename Derived>
+KMeansSearch<Scalar>& fit(KMeansSearch<Scalar>& search, const Eigen::MatrixBase<Derived>& X,
+                          MPI_Comm comm, Traffic* traffic = nullptr) {
   return detail::fit_on_ranks(search, X, comm, traffic);
 }
 

@@ -24,6 +24,7 @@
 #include "emcluster/detail/random.hpp"
 #include "emcluster/gaussian_mixture.hpp"
 #include "emcluster/kmeans.hpp"
+#include "emcluster/kmeans_search.hpp"
 #include "emcluster/mixture_search.hpp"
 #include "emcluster/mpi.hpp"
 #include "emcluster/npy.hpp"
@@ -584,6 +585,50 @@ TEST_CASE("mpi GaussianMixtureSearch: NaN on one rank fails on every rank", "[mp
   CHECK(message.find("MPI rank " + std::to_string(bad)) != std::string::npos);
   CHECK(same_on_every_rank(message));
   CHECK_FALSE(search.is_fitted());
+}
+
+TEST_CASE("mpi KMeansSearch scores every k over all rows as one process", "[mpi]") {
+  const Eigen::MatrixXd X = blobs(1800, 3, 4, 7.0, 28);
+  const Shard s = my_shard(X.rows());
+  const auto Xs = X.middleRows(s.begin, s.rows);
+  emcluster::KMeansSearch<>::Options o;
+  o.n_clusters = {2, 3, 4, 5, 6};
+  o.all_scores = true;
+  o.score = emcluster::KMeansScore::davies_bouldin;
+  o.silhouette.sample_size = 500;
+  o.silhouette.seed = 4;
+  o.n_init = 1;
+  o.seed = 2;
+  emcluster::KMeansSearch<> one(o), many(o);
+  one.fit(X);
+  emcluster::mpi::fit(many, Xs, MPI_COMM_WORLD);
+  CHECK(same_on_every_rank(many.csv()));
+  CHECK(many.best().k == 4);
+  CHECK(many.best().k == one.best().k);
+  CHECK(many.best_model().labels().size() == s.rows);
+  for (std::size_t r = 0; r < many.results().size(); ++r) {
+    const emcluster::KMeansCandidate& a = many.results()[r];
+    const emcluster::KMeansCandidate& b = one.results()[r];
+    CHECK_FALSE(a.failed);
+    // k-means++ draws may differ across ranks (docs/scaling.md): the well-separated k = 4
+    // is the same clustering; every k scores like one process where the inertia agrees.
+    if (std::abs(a.inertia - b.inertia) > 1e-9 * b.inertia) continue;
+    CHECK(std::abs(a.calinski_harabasz - b.calinski_harabasz) <= 1e-9 * b.calinski_harabasz);
+    CHECK(std::abs(a.davies_bouldin - b.davies_bouldin) <= 1e-9 * b.davies_bouldin);
+    CHECK(std::abs(a.silhouette - b.silhouette) <= 1e-9);
+  }
+  if (size_of_world() == 1) CHECK(many.csv() == one.csv());
+  // The exact silhouette compares every pair of rows: refused on every rank.
+  o.silhouette.sample_size = 0;
+  emcluster::KMeansSearch<> exact(o);
+  std::string message;
+  try {
+    emcluster::mpi::fit(exact, Xs, MPI_COMM_WORLD);
+  } catch (const std::invalid_argument& e) {
+    message = e.what();
+  }
+  CHECK(message.find("sample_size") != std::string::npos);
+  CHECK(same_on_every_rank(message));
 }
 
 namespace {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "parallel.hpp"
+#include "reducer.hpp"
 
 namespace emcluster::detail {
 
@@ -150,9 +151,12 @@ struct ClusterScatter {
   Eigen::VectorXd sum_dist;  ///< k: sum of ||x - centroid|| over the members
 };
 
-template <typename Derived>
+/// cluster_scatter over the rows of every process of the reducer (each passes the codes of
+/// its own rows): each pass's combined sums are summed over the processes before they are
+/// used (LocalReducer: nothing to do, the single-process statistics).
+template <typename Derived, typename Reducer>
 ClusterScatter cluster_scatter(const Eigen::MatrixBase<Derived>& X, const std::vector<int>& code,
-                               int k) {
+                               int k, const Reducer& reducer) {
   const Eigen::Index n = X.rows();
   const Eigen::Index d = X.cols();
   const std::vector<Chunk> chunks =
@@ -178,6 +182,13 @@ ClusterScatter cluster_scatter(const Eigen::MatrixBase<Derived>& X, const std::v
     sums += chunk_sums[ci];
     out.count += chunk_counts[ci];
   }
+  if constexpr (Reducer::kDistributed) {
+    Eigen::VectorXd buffer(k * d + k);
+    buffer << Eigen::Map<const Eigen::VectorXd>(sums.data(), k * d), out.count;
+    reducer.sum(buffer.data(), static_cast<std::size_t>(buffer.size()));
+    sums = Eigen::Map<const Eigen::MatrixXd>(buffer.data(), k, d);
+    out.count = buffer.tail(k);
+  }
   out.total = Eigen::RowVectorXd::Zero(d);
   for (Eigen::Index c = 0; c < k; ++c) out.total += sums.row(c);
   out.centroid = sums.array().colwise() / out.count.array();
@@ -202,7 +213,55 @@ ClusterScatter cluster_scatter(const Eigen::MatrixBase<Derived>& X, const std::v
     out.sum_sq += chunk_sq[ci];
     out.sum_dist += chunk_dist[ci];
   }
+  if constexpr (Reducer::kDistributed) {
+    Eigen::VectorXd buffer(2 * k);
+    buffer << out.sum_sq, out.sum_dist;
+    reducer.sum(buffer.data(), static_cast<std::size_t>(buffer.size()));
+    out.sum_sq = buffer.head(k);
+    out.sum_dist = buffer.tail(k);
+  }
   return out;
+}
+
+/// cluster_scatter of the rows of one process.
+template <typename Derived>
+ClusterScatter cluster_scatter(const Eigen::MatrixBase<Derived>& X, const std::vector<int>& code,
+                               int k) {
+  return cluster_scatter(X, code, k, LocalReducer(X.rows()));
+}
+
+/// The Calinski-Harabasz index from the scatter of k clusters of m rows.
+inline double calinski_harabasz_value(const ClusterScatter& sc, double m, int k) {
+  const Eigen::RowVectorXd mean = sc.total / m;
+  double extra = 0.0, intra = 0.0;
+  for (int c = 0; c < k; ++c) {
+    extra += sc.count(c) * (sc.centroid.row(c) - mean).squaredNorm();
+    intra += sc.sum_sq(c);
+  }
+  if (intra == 0.0) return 1.0;
+  return extra * (m - k) / (intra * (k - 1.0));
+}
+
+/// The Davies-Bouldin index from the scatter of k clusters.
+inline double davies_bouldin_value(const ClusterScatter& sc, int k) {
+  const Eigen::VectorXd spread = sc.sum_dist.array() / sc.count.array();
+  constexpr double close = 1e-8;  // numpy.allclose(v, 0): |v| <= atol = 1e-8
+  bool spreads_zero = true, centroids_zero = true;
+  for (int i = 0; i < k; ++i) spreads_zero = spreads_zero && std::abs(spread(i)) <= close;
+  // O(k^2 d) without a k x k matrix; a centroid distance is the same bits either way round.
+  double total = 0.0;
+  for (int i = 0; i < k; ++i) {
+    double worst = 0.0;
+    for (int j = 0; j < k; ++j) {
+      const double distance = (sc.centroid.row(i) - sc.centroid.row(j)).norm();
+      centroids_zero = centroids_zero && distance <= close;
+      if (distance == 0.0) continue;  // scikit-learn: distance 0 -> inf -> ratio 0
+      worst = std::max(worst, (spread(i) + spread(j)) / distance);
+    }
+    total += worst;
+  }
+  if (spreads_zero || centroids_zero) return 0.0;
+  return total / k;
 }
 
 }  // namespace emcluster::detail
