@@ -24,49 +24,34 @@
 
 namespace emcluster::detail {
 
-/// m rows of X drawn uniformly without replacement, in their order in X (selection
-/// sampling: row i is taken with probability (still needed) / (rows left)).
-template <typename Derived>
-typename GaussianMixture<typename Derived::Scalar>::Matrix random_rows(
-    const Eigen::MatrixBase<Derived>& X, Eigen::Index m, std::uint64_t seed) {
-  Random rng(seed);
-  typename GaussianMixture<typename Derived::Scalar>::Matrix out(m, X.cols());
-  Eigen::Index taken = 0;
-  const Eigen::Index n = X.rows();
-  for (Eigen::Index i = 0; i < n && taken < m; ++i) {
-    if (rng.uniform() * static_cast<double>(n - i) < static_cast<double>(m - taken)) {
-      out.row(taken++) = X.row(i);
-    }
-  }
-  return out;
-}
-
-/// random_rows over the rows of every process of the reducer: the same m global rows as
-/// random_rows on the concatenated rows (every process runs the same draws over the global
-/// row numbers, O(total rows) uniforms), each filled in by its owner and then shared, so
-/// every process returns the same m x d matrix. LocalReducer: random_rows itself.
+/// m rows drawn uniformly without replacement from the rows of every process of the
+/// reducer, in their global order (selection sampling over the global row numbers: row i is
+/// taken with probability (still needed) / (rows left)). Every process runs the same draws,
+/// fills in the rows it owns and shares them (x + 0 + ... + 0 = x: every row exactly), so
+/// every process returns the same m x d matrix, the one a single process holding the
+/// concatenated rows draws. LocalReducer: one process owns every row, nothing is shared.
 template <typename Derived, typename Reducer>
 typename GaussianMixture<typename Derived::Scalar>::Matrix random_rows(
     const Eigen::MatrixBase<Derived>& X, Eigen::Index m, std::uint64_t seed,
     const Reducer& reducer) {
-  if constexpr (!Reducer::kDistributed) {
-    return random_rows(X, m, seed);
-  } else {
-    using Scalar = typename Derived::Scalar;
-    Random rng(seed);
-    Eigen::MatrixXd out = Eigen::MatrixXd::Zero(m, X.cols());
-    const Eigen::Index n = reducer.total_rows();
-    const Eigen::Index lo = reducer.row_offset(), hi = lo + X.rows();
-    Eigen::Index taken = 0;
-    for (Eigen::Index i = 0; i < n && taken < m; ++i) {
-      if (rng.uniform() * static_cast<double>(n - i) < static_cast<double>(m - taken)) {
-        if (i >= lo && i < hi) out.row(taken) = X.row(i - lo).template cast<double>();
-        ++taken;
-      }
+  using Matrix = typename GaussianMixture<typename Derived::Scalar>::Matrix;
+  Random rng(seed);
+  Matrix out = Matrix::Zero(m, X.cols());
+  const Eigen::Index n = reducer.total_rows();
+  const Eigen::Index lo = reducer.row_offset(), hi = lo + X.rows();
+  Eigen::Index taken = 0;
+  for (Eigen::Index i = 0; i < n && taken < m; ++i) {
+    if (rng.uniform() * static_cast<double>(n - i) < static_cast<double>(m - taken)) {
+      if (i >= lo && i < hi) out.row(taken) = X.row(i - lo);
+      ++taken;
     }
-    share_owned_rows(reducer, out);  // x + 0 + ... + 0 = x: every row exactly
-    return out.template cast<Scalar>();
   }
+  if constexpr (Reducer::kDistributed) {
+    Eigen::MatrixXd shared = out.template cast<double>();
+    share_owned_rows(reducer, shared);
+    out = shared.template cast<typename Derived::Scalar>();
+  }
+  return out;
 }
 
 /// Mean of every column as one row (1 x d) over the rows of every process: chunk sums in
