@@ -182,8 +182,9 @@ int main(int argc, char** argv) {
       std::printf("traffic of rank 0: %lld collectives, %lld payload bytes", traffic.collectives,
                   traffic.bytes);
       if (!seconds.empty())
-        std::printf(" (%.0f bytes per %s on average)", a.search > 0 ? "candidate" : "iteration",
-                    double(traffic.bytes) / double(seconds.size()));
+        std::printf(" (%.0f bytes per %s on average)",
+                    double(traffic.bytes) / double(seconds.size()),
+                    a.search > 0 ? "candidate" : "iteration");
       std::printf("\n");
     }
   } catch (const std::exception& e) {
