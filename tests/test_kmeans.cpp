@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <iostream>
 #include <limits>
 #include <set>
@@ -420,6 +421,71 @@ TEST_CASE("KMeans: Hamerly's algorithm gives the labels, iterations and centres 
           const auto rows_f = fit(float(), KMeansAlgorithm::hamerly, layout);
           CHECK(rows_f.labels() == fast_f.labels());
           CHECK(rows_f.cluster_centers() == fast_f.cluster_centers());
+        }
+      }
+    }
+  }
+}
+
+namespace {
+
+/// Runs lloyd_pass with and without the single sweep on the same input and requires the same
+/// labels and the same bits in every statistic.
+template <typename Matrix>
+void require_sweep_matches_reference(const Matrix& X, const Eigen::MatrixXd& centres,
+                                     const double* w, bool accumulate) {
+  using Scalar = typename Matrix::Scalar;
+  namespace ed = emcluster::detail;
+  const ed::PreparedCenters<Scalar> C(centres);
+  REQUIRE(ed::uses_single_sweep(C.k(), C.d(),
+                                ed::choose_kernel(AssignKernel::automatic, C.k(), C.d())));
+  // Previous labels: some equal to the new ones, some not, so that `changed` counts both.
+  Eigen::VectorXi fast(X.rows()), reference(X.rows());
+  for (Eigen::Index i = 0; i < X.rows(); ++i) fast(i) = reference(i) = int(i % (C.k() + 1)) - 1;
+  const ed::LloydStats a = ed::lloyd_pass(X, w, C, fast.data(), accumulate);
+  const ed::LloydStats b = ed::lloyd_pass(X, w, C, reference.data(), accumulate,
+                                          AssignKernel::automatic, /*sweep=*/false);
+  REQUIRE(fast == reference);
+  REQUIRE(a.size() == b.size());
+  for (std::size_t v = 0; v < a.size(); ++v) {
+    INFO("statistic " << v << " of " << a.size());
+    REQUIRE(std::memcmp(a.data() + v, b.data() + v, sizeof(double)) == 0);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("KMeans: the single sweep for few centres and features gives its reference's bits",
+          "[kmeans][kernels]") {
+  // sweep_small_block (assignment, labels and masked statistics in one pass over a block)
+  // against the separate passes it replaces, for the shapes compiled for their sizes and
+  // for the general body, rows that are not a multiple of a step or a block, several
+  // chunks, weights, both scalar types and both storage orders.
+  emcluster::detail::Random rng(17);
+  const std::vector<std::pair<Eigen::Index, Eigen::Index>> shapes = {
+      {1, 1}, {2, 1}, {3, 2}, {4, 4}, {2, 3}, {5, 2}, {7, 1}, {3, 5}, {2, 10}, {1, 20}};
+  for (const auto& [k, d] : shapes) {
+    for (const Eigen::Index n : {Eigen::Index(1), Eigen::Index(15), Eigen::Index(17),
+                                 Eigen::Index(261), Eigen::Index(70001)}) {
+      if (n < k) continue;
+      Eigen::MatrixXd X(n, d);
+      for (Eigen::Index i = 0; i < n; ++i)
+        for (Eigen::Index f = 0; f < d; ++f) X(i, f) = rng.normal() * 3 + double(i % 3);
+      Eigen::MatrixXd centres(k, d);
+      for (Eigen::Index j = 0; j < k; ++j) centres.row(j) = X.row((j * 7919) % n);
+      Eigen::VectorXd w(n);
+      for (Eigen::Index i = 0; i < n; ++i) w(i) = rng.uniform(0.1, 3.0);
+      const contract::RowMatrix<double> Xr = X;
+      const contract::RowMatrix<float> Xf = X.cast<float>();
+      const Eigen::MatrixXf Xfc = X.cast<float>();
+      INFO("k = " << k << ", d = " << d << ", n = " << n);
+      for (const bool accumulate : {true, false}) {
+        for (const double* wp :
+             {static_cast<const double*>(nullptr), static_cast<const double*>(w.data())}) {
+          require_sweep_matches_reference(Xr, centres, wp, accumulate);
+          require_sweep_matches_reference(X, centres, wp, accumulate);
+          require_sweep_matches_reference(Xf, centres, wp, accumulate);
+          require_sweep_matches_reference(Xfc, centres, wp, accumulate);
         }
       }
     }

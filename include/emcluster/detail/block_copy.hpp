@@ -16,6 +16,16 @@ namespace emcluster::detail {
 #define EMCLUSTER_RESTRICT
 #endif
 
+/// Asks GCC to unroll the loop that follows (loops of a few iterations, known at compile time
+/// in the kernels' common shapes, whose bodies hold accumulators that should stay in
+/// registers). Clang unrolls such loops by itself, and warns where a requested unrolling of a
+/// loop with a run-time count cannot be done, so the request is GCC's only.
+#if defined(__GNUC__) && !defined(__clang__)
+#define EMCLUSTER_UNROLL _Pragma("GCC unroll 16")
+#else
+#define EMCLUSTER_UNROLL
+#endif
+
 /// Whether the rows of a matrix expression of type Derived lie contiguously in memory (a
 /// row-major matrix, Map or block with direct access and unit inner stride): row i then
 /// starts at `X.derived().data() + i * X.derived().outerStride()`. The kernels read such rows

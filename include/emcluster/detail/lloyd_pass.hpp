@@ -27,12 +27,15 @@ inline bool uses_masked_stats(Eigen::Index k, Eigen::Index d) {
 
 /// The E-step on one chunk of rows (kernel already resolved by choose_kernel): assigns each
 /// row, writes its label and returns the chunk's statistics (k = 0 without `accumulate`).
+/// Few centres and features take the single sweep (sweep_small_block) unless `sweep` is
+/// false, which runs its reference, the separate passes, instead (for tests and profiles).
 template <typename Derived, typename Scalar>
 LloydStats lloyd_chunk(const Eigen::MatrixBase<Derived>& X, const double* w,
                        const PreparedCenters<Scalar>& C, int* labels, bool accumulate,
-                       AssignKernel kernel, const Chunk& chunk) {
+                       AssignKernel kernel, const Chunk& chunk, bool sweep_allowed = true) {
   const Eigen::Index d = X.cols(), k = C.k();
   const bool masked = uses_masked_stats(k, d);
+  const bool sweep = sweep_allowed && uses_single_sweep(k, d, kernel);
   LloydStats s(accumulate ? k : 0, d);
   AssignWorkspace<Scalar> ws(d, k, kernel == AssignKernel::gemm);
   const Eigen::Index ld = ws.xb.rows();
@@ -42,8 +45,17 @@ LloydStats lloyd_chunk(const Eigen::MatrixBase<Derived>& X, const double* w,
   std::vector<RowStats> rs;
   if (!masked) rs.emplace_back(accumulate ? k : 0, d);
   for_each_block(chunk, [&](Eigen::Index begin, Eigen::Index end) {
-    assign_block(X, begin, end, C, kernel, ws);
     const Eigen::Index rows = end - begin;
+    if (sweep) {
+      // Few centres and features: one sweep does what the rest of this loop does
+      // (sweep_small_block, tested against it to the bit).
+      copy_block(X, begin, end, ws.xb);
+      s.changed() +=
+          static_cast<double>(sweep_small_block(rows, ws.xb.data(), ld, C, w ? w + begin : nullptr,
+                                                labels + begin, accumulate, mws.front()));
+      return;
+    }
+    assign_block(X, begin, end, C, kernel, ws);
     const int* label = ws.label.data();
     Eigen::Index changed = 0;
     for (Eigen::Index r = 0; r < rows; ++r) {
@@ -75,18 +87,19 @@ LloydStats lloyd_chunk(const Eigen::MatrixBase<Derived>& X, const double* w,
 /// One E-step over all rows: assigns each row to its nearest centre, writes labels (counting
 /// those that changed), the inertia (exact distances, in double) and, when `accumulate` is
 /// set, the sufficient statistics of the M-step. Statistics are accumulated per chunk and
-/// combined in chunk order: the same bits for any thread count.
+/// combined in chunk order: the same bits for any thread count. `sweep` = false runs the
+/// reference of the single sweep for few centres and features (see lloyd_chunk).
 template <typename Derived, typename Scalar>
 LloydStats lloyd_pass(const Eigen::MatrixBase<Derived>& X, const double* w,
                       const PreparedCenters<Scalar>& C, int* labels, bool accumulate,
-                      AssignKernel kernel = AssignKernel::automatic) {
+                      AssignKernel kernel = AssignKernel::automatic, bool sweep = true) {
   const Eigen::Index n = X.rows(), d = X.cols(), k = C.k();
   kernel = choose_kernel(kernel, k, d);
   const std::size_t stat_bytes = accumulate ? sizeof(double) * std::size_t(k * (d + 1)) : 64;
   const auto chunks = make_chunks(n, stat_bytes);
   std::vector<LloydStats> parts(chunks.size());
   for_each_chunk(chunks, [&](std::size_t c, const Chunk& chunk) {
-    parts[c] = lloyd_chunk(X, w, C, labels, accumulate, kernel, chunk);
+    parts[c] = lloyd_chunk(X, w, C, labels, accumulate, kernel, chunk, sweep);
   });
   return combine_in_order(parts, accumulate ? k : 0, d);
 }

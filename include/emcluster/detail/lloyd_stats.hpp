@@ -314,4 +314,194 @@ void masked_block_stats(Eigen::Index rows, const Scalar* xb, Eigen::Index ld, co
   }
 }
 
+/// Rows of one step of sweep_small_block: two groups of kStatLanes rows, the two lane
+/// accumulators of masked_block_stats (16 floats, one AVX-512 vector, or 2 x 8 doubles).
+inline constexpr Eigen::Index kSweepRows = 2 * kStatLanes;
+
+/// Most centres and most values k * d for which sweep_small_block holds its lane
+/// accumulators (uses_masked_stats bounds k (3 d + 2) by kMaskedStatsMaxWork).
+inline constexpr Eigen::Index kSweepMaxCenters = kMaskedStatsMaxWork / 5;
+inline constexpr Eigen::Index kSweepMaxValues = kMaskedStatsMaxWork / 3;
+inline constexpr Eigen::Index kSweepMaxFeatures = (kMaskedStatsMaxWork - 2) / 3;
+
+/// Whether lloyd_pass runs sweep_small_block for k centres in d dimensions with `kernel`
+/// (resolved): small statistics (uses_masked_stats, the same bound), the direct kernel's
+/// one-centre-at-a-time branch (fewer than kTileCenters centres).
+inline bool uses_single_sweep(Eigen::Index k, Eigen::Index d, AssignKernel kernel) {
+  return kernel == AssignKernel::direct && k < kTileCenters &&
+         k * (3 * d + 2) <= kMaskedStatsMaxWork;
+}
+
+/// The body of sweep_small_block for K centres and D features known at compile time (0:
+/// given at run time as k, d), so that the common small shapes keep every accumulator in a
+/// register.
+template <int K, int D, bool Accumulate, typename Scalar>
+Eigen::Index sweep_block_of(Eigen::Index rows, const Scalar* xb, Eigen::Index ld,
+                            const PreparedCenters<Scalar>& C, const double* wb,
+                            int* EMCLUSTER_RESTRICT labels, MaskedStatsWorkspace& ws) {
+  constexpr Eigen::Index L = kStatLanes, S = kSweepRows;
+  constexpr Eigen::Index MK = K > 0 ? K : kSweepMaxCenters, MD = D > 0 ? D : kSweepMaxFeatures;
+  constexpr Eigen::Index MV = K > 0 && D > 0 ? K * D : kSweepMaxValues;
+  using Lanes = Eigen::Array<double, L, 1>;
+  using LaneMap = Eigen::Map<Lanes>;
+  namespace ei = Eigen::internal;
+  using PS = typename ei::packet_traits<Scalar>::type;
+  constexpr Eigen::Index N = kPacketSize<Scalar>;
+  static_assert(S % N == 0, "a step must hold whole packets");
+  const Eigen::Index k = K > 0 ? K : C.k(), d = D > 0 ? D : C.d();
+  // The centres as local values: -2 c and ||c||^2 in Scalar, c in double.
+  Scalar m2c[MV], c2[MK];
+  double cd[MV];
+  for (Eigen::Index c = 0; c < k; ++c) {
+    c2[c] = C.squared_norms(c);
+    for (Eigen::Index f = 0; f < d; ++f) {
+      m2c[c * d + f] = C.minus2_centers(c, f);
+      cd[c * d + f] = C.centers_d(c, f);
+    }
+  }
+  // The block's lane accumulators: [group][centre] and [group][centre * d + feature].
+  Lanes wsum[2][MK], dsum[2][MK], sums[2][MV];
+  for (int h = 0; h < 2; ++h) {
+    for (Eigen::Index c = 0; c < k; ++c) wsum[h][c] = dsum[h][c] = Lanes::Zero();
+    for (Eigen::Index v = 0; v < k * d; ++v) sums[h][v] = Lanes::Zero();
+  }
+  // The block's labels as Scalar values, written out (with the count of changes) after the
+  // sweep: a loop of integers alone, which the compiler vectorises.
+  alignas(kCacheLineBytes) Scalar block_lab[kBlockRows];
+  // Steps of S rows from r0; `live` of them are rows of the block (S but in the last).
+  for (Eigen::Index r0 = 0; r0 < rows; r0 += S) {
+    const Eigen::Index live = std::min(S, rows - r0);
+    // Nearest centre: the partial distances in assign_rows' operation order, kept as
+    // fold_minima keeps them (labels as Scalar values; ties keep the lower index).
+    const Scalar* EMCLUSTER_RESTRICT x = xb + r0;
+    alignas(kCacheLineBytes) Scalar lab[S];
+    if constexpr (N > 1) {
+      PS xs[MD][S / N], best[S / N], lp[S / N];
+      for (Eigen::Index f = 0; f < d; ++f)
+        for (Eigen::Index p = 0; p < S / N; ++p) xs[f][p] = ei::ploadu<PS>(x + f * ld + p * N);
+      for (Eigen::Index p = 0; p < S / N; ++p) {
+        PS a = ei::pset1<PS>(c2[0]);
+        for (Eigen::Index f = 0; f < d; ++f) a = ei::pmadd(xs[f][p], ei::pset1<PS>(m2c[f]), a);
+        best[p] = a;
+        lp[p] = ei::pset1<PS>(Scalar(0));
+      }
+      for (Eigen::Index c = 1; c < k; ++c) {
+        const PS pc = ei::pset1<PS>(static_cast<Scalar>(c));
+        for (Eigen::Index p = 0; p < S / N; ++p) {
+          PS a = ei::pset1<PS>(c2[c]);
+          for (Eigen::Index f = 0; f < d; ++f)
+            a = ei::pmadd(xs[f][p], ei::pset1<PS>(m2c[c * d + f]), a);
+          const PS lower = ei::pcmp_lt(a, best[p]);
+          best[p] = ei::pselect(lower, a, best[p]);
+          lp[p] = ei::pselect(lower, pc, lp[p]);
+        }
+      }
+      for (Eigen::Index p = 0; p < S / N; ++p) ei::pstore(lab + p * N, lp[p]);
+    } else {
+      Scalar best[S];
+      for (Eigen::Index l = 0; l < S; ++l) {
+        for (Eigen::Index c = 0; c < k; ++c) {
+          Scalar a = c2[c];
+          for (Eigen::Index f = 0; f < d; ++f) a += x[f * ld + l] * m2c[c * d + f];
+          const bool lower = c == 0 || a < best[l];
+          best[l] = lower ? a : best[l];
+          lab[l] = lower ? static_cast<Scalar>(c) : lab[l];
+        }
+      }
+    }
+    // The lanes of the statistics: label (-1 past the block's rows) and weight (0 there).
+    alignas(kCacheLineBytes) double labd[S], wd[S];
+    std::copy(lab, lab + S, block_lab + r0);
+    if (live == S) {
+      for (Eigen::Index l = 0; l < S; ++l) labd[l] = static_cast<double>(lab[l]);
+      if (wb) {
+        for (Eigen::Index l = 0; l < S; ++l) wd[l] = wb[r0 + l];
+      } else {
+        for (Eigen::Index l = 0; l < S; ++l) wd[l] = 1.0;
+      }
+    } else {
+      for (Eigen::Index l = 0; l < S; ++l) {
+        labd[l] = l < live ? static_cast<double>(lab[l]) : -1.0;
+        wd[l] = l < live ? (wb ? wb[r0 + l] : 1.0) : 0.0;
+      }
+    }
+    // Statistics in double, group by group, with masked_block_stats' expressions.
+    EMCLUSTER_UNROLL
+    for (int h = 0; h < 2; ++h) {
+      Lanes xd[MD];
+      for (Eigen::Index f = 0; f < d; ++f)
+        for (Eigen::Index l = 0; l < L; ++l) xd[f](l) = static_cast<double>(x[f * ld + h * L + l]);
+      const Eigen::Map<const Lanes> lab_h(labd + h * L), w_h(wd + h * L);
+      EMCLUSTER_UNROLL
+      for (Eigen::Index c = 0; c < k; ++c) {
+        const Lanes m = w_h * (1.0 - (lab_h - static_cast<double>(c)).abs()).max(0.0);
+        Lanes dist = Lanes::Zero();
+        for (Eigen::Index f = 0; f < d; ++f) dist += (xd[f] - cd[c * d + f]).square();
+        wsum[h][c] += m;
+        dsum[h][c] += m * dist;
+        if constexpr (Accumulate)
+          for (Eigen::Index f = 0; f < d; ++f) sums[h][c * d + f] += m * xd[f];
+      }
+    }
+  }
+  Eigen::Index changed = 0;
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const int nl = static_cast<int>(block_lab[r]);
+    changed += labels[r] != nl;
+    labels[r] = nl;
+  }
+  for (Eigen::Index c = 0; c < k; ++c) {
+    LaneMap(ws.wsum.data() + c * L) += wsum[0][c] + wsum[1][c];
+    LaneMap(ws.dist.data() + c * L) += dsum[0][c] + dsum[1][c];
+    if constexpr (Accumulate)
+      for (Eigen::Index f = 0; f < d; ++f)
+        LaneMap(ws.sums.data() + (c * d + f) * L) += sums[0][c * d + f] + sums[1][c * d + f];
+  }
+  return changed;
+}
+
+/// One Lloyd E-step on a block for few centres and features (uses_single_sweep), in a single
+/// sweep over the block copy xb (column-major, leading dimension ld, the rows past `rows` up
+/// to the next multiple of kSweepRows finite): for each step of kSweepRows rows, the nearest
+/// centre (in Scalar), the labels (written to labels[0, rows), with the count of changes)
+/// and the masked statistics (in double, into ws), all from the rows' values while they are
+/// in registers. Returns the number of labels that changed.
+///
+/// Written for the read bound: with k and d this small the separate passes (assign_rows, the
+/// label loop, masked_block_stats) spend most of their time storing and re-reading the block,
+/// its partial distances, labels and masks, not computing; here the block is read from L1
+/// once and every intermediate stays in a register. The reference it is tested against is
+/// that sequence of separate passes (assign_rows' branch for fewer than kTileCenters centres,
+/// then masked_block_stats), and it reproduces its results to the bit: the same partial
+/// distances in the same operation order, the same lane masks, and the same lane
+/// accumulators (one for the first and one for the second group of kStatLanes rows of every
+/// step, added in row order, flushed into ws once per block). The shapes of the article
+/// and its neighbours (k 2 to 4, d 1 to 4) are compiled for their sizes.
+template <typename Scalar>
+Eigen::Index sweep_small_block(Eigen::Index rows, const Scalar* xb, Eigen::Index ld,
+                               const PreparedCenters<Scalar>& C, const double* wb, int* labels,
+                               bool accumulate, MaskedStatsWorkspace& ws) {
+  const Eigen::Index k = C.k(), d = C.d();
+  // The shapes compiled for their sizes accumulate (the passes of a fit); a pass for the
+  // inertia alone takes the general body.
+#define EMCLUSTER_SWEEP_CASE(KK, DD)    \
+  if (accumulate && k == KK && d == DD) \
+    return sweep_block_of<KK, DD, true>(rows, xb, ld, C, wb, labels, ws);
+  EMCLUSTER_SWEEP_CASE(2, 1)
+  EMCLUSTER_SWEEP_CASE(2, 2)
+  EMCLUSTER_SWEEP_CASE(2, 3)
+  EMCLUSTER_SWEEP_CASE(2, 4)
+  EMCLUSTER_SWEEP_CASE(3, 1)
+  EMCLUSTER_SWEEP_CASE(3, 2)
+  EMCLUSTER_SWEEP_CASE(3, 3)
+  EMCLUSTER_SWEEP_CASE(3, 4)
+  EMCLUSTER_SWEEP_CASE(4, 1)
+  EMCLUSTER_SWEEP_CASE(4, 2)
+  EMCLUSTER_SWEEP_CASE(4, 3)
+  EMCLUSTER_SWEEP_CASE(4, 4)
+#undef EMCLUSTER_SWEEP_CASE
+  return accumulate ? sweep_block_of<0, 0, true>(rows, xb, ld, C, wb, labels, ws)
+                    : sweep_block_of<0, 0, false>(rows, xb, ld, C, wb, labels, ws);
+}
+
 }  // namespace emcluster::detail
