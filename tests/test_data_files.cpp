@@ -16,6 +16,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/fixtures.hpp"
@@ -133,6 +134,28 @@ TEST_CASE("NPY: write_npy writes the bytes numpy writes, from any expression",
   CHECK(as_float.str() == file_bytes(npy_path("c_f4.npy")));
   std::istringstream back(as_float.str());
   CHECK(emcluster::read_npy<float>(back, "s") == x.cast<float>());
+}
+
+TEST_CASE("NPY: an empty array of any declared shape writes and reads as a header alone",
+          "[data_files][npy]") {
+  // numpy accepts (0, c) and (r, 0) for any c and r; neither may cost time or memory in c or
+  // r (a fuzzer found write_npy allocating a row of 2^40 values and looping over 2^40 rows).
+  const Eigen::Index huge = Eigen::Index(1) << 40;
+  for (const auto& shape :
+       {std::make_pair(Eigen::Index(0), huge), std::make_pair(huge, Eigen::Index(0))}) {
+    const Eigen::MatrixXd empty(shape.first, shape.second);
+    std::ostringstream out;
+    emcluster::write_npy(out, "s", empty);
+    CHECK(out.str().size() == 128);
+    std::istringstream back(out.str());
+    const auto h = emcluster::read_npy_header(back, "s");
+    CHECK(h.rows == shape.first);
+    CHECK(h.cols == shape.second);
+    CHECK(h.data_offset == 128);
+    const auto x = emcluster::read_npy<float>(back, "s");
+    CHECK(x.rows() == shape.first);
+    CHECK(x.cols() == shape.second);
+  }
 }
 
 TEST_CASE("NPY: broken files give their documented error at their byte offset",

@@ -602,8 +602,12 @@ void write_npy(std::ostream& out, const std::string& name, const Eigen::DenseBas
   detail::npy::store_little_endian(static_cast<std::uint16_t>(header.size()), prefix + 8);
   out.write(reinterpret_cast<const char*>(prefix), 10);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  std::vector<unsigned char> row(static_cast<std::size_t>(x.cols()) * sizeof(Scalar));
-  for (Eigen::Index i = 0; i < x.rows(); ++i) {
+  // An empty array (0 x c, as numpy allows for any c) is a header alone: no row buffer of c
+  // values, no loop over its columns.
+  const Eigen::Index rows = x.rows() > 0 && x.cols() > 0 ? x.rows() : 0;
+  std::vector<unsigned char> row(rows > 0 ? static_cast<std::size_t>(x.cols()) * sizeof(Scalar)
+                                          : 0);
+  for (Eigen::Index i = 0; i < rows; ++i) {
     for (Eigen::Index j = 0; j < x.cols(); ++j) {
       detail::npy::store_little_endian(static_cast<Scalar>(x(i, j)),
                                        row.data() + static_cast<std::size_t>(j) * sizeof(Scalar));
