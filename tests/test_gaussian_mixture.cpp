@@ -504,8 +504,8 @@ TEST_CASE("GaussianMixture: the diagonal E- and M-step kernels agree with their 
       Eigen::VectorXd p(d);
       for (Eigen::Index f = 0; f < d; ++f) p(f) = 0.5 + std::abs(rng.normal());
       const Eigen::RowVectorXd mu = shifts.row(1);
-      for (const double* weights : {static_cast<const double*>(p.data()),
-                                    static_cast<const double*>(nullptr)}) {
+      for (const double* weights :
+           {static_cast<const double*>(p.data()), static_cast<const double*>(nullptr)}) {
         Eigen::VectorXd fast(rows), reference(rows);
         ed::diagonal_quadratic(xd, mu, weights, -3.5, -0.5, fast.data());
         ed::diagonal_quadratic_reference(xd, mu, weights, -3.5, -0.5, reference.data());

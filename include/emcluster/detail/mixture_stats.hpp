@@ -286,7 +286,7 @@ inline void add_diagonal_moments(const Eigen::MatrixXd& xd, const double* r,
   const Eigen::Index d = xd.cols();
   constexpr Eigen::Index kGroup = 8;
   for (Eigen::Index f0 = 0; f0 == 0 || f0 < d; f0 += kGroup) {  // once when d = 0: N_j alone
-    const bool count = f0 == 0;  // N_j in the first sweep only
+    const bool count = f0 == 0;                                 // N_j in the first sweep only
     switch (std::min(kGroup, d - f0)) {
       case 0:
         add_diagonal_moments_fixed<0>(xd, r, shifts, j, f0, count, s);
