@@ -470,15 +470,16 @@ TEST_CASE("GaussianMixture: stays finite where linear densities underflow", "[gm
 // =============================================================================================
 // The fitted parameters
 
-TEST_CASE("GaussianMixture: the diagonal E- and M-step kernels agree with their references",
+TEST_CASE("GaussianMixture: the E- and M-step kernels agree with their references",
           "[gmm][kernels]") {
-  // diagonal_quadratic (log-densities of the diagonal and spherical models) and
-  // add_diagonal_moments (their statistics), each against the plain Eigen expression it
-  // replaces: feature counts below, at and above the register group of 8 and the fixed
-  // sizes, row counts that are not a multiple of a SIMD packet, weights of mixed sizes.
+  // diagonal_quadratic (log-densities of the diagonal and spherical models),
+  // add_diagonal_moments (their statistics) and add_weighted_moments (the full and tied
+  // statistics), each against the plain Eigen expression it replaces: feature counts below,
+  // at and above the register group of 8 and the compiled sizes (1-12), row counts that are
+  // not a multiple of a SIMD packet, weights of mixed sizes.
   namespace ed = emcluster::detail;
   ed::Random rng(29);
-  for (const Eigen::Index d : {0, 1, 2, 3, 7, 8, 9, 16, 21}) {
+  for (const Eigen::Index d : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 21}) {
     for (const Eigen::Index rows : {1, 3, 8, 17, 256, 1001}) {
       INFO("d = " << d << ", rows = " << rows);
       Eigen::MatrixXd xd(rows, d);
@@ -499,6 +500,27 @@ TEST_CASE("GaussianMixture: the diagonal E- and M-step kernels agree with their 
         for (Eigen::Index v = 0; v < fast.values.size(); ++v) {
           INFO("statistic " << v);
           CHECK(std::abs(fast.values(v) - reference.values(v)) <= 1e-13 * scale);
+        }
+      }
+      // add_weighted_moments (full and tied statistics), a row of the shifts (strided) as
+      // the centre, against the reference on the centred block.
+      for (Eigen::Index j = 0; j < k && d > 0; ++j) {
+        Eigen::RowVectorXd f_fast = Eigen::RowVectorXd::Zero(d), f_reference = f_fast;
+        Eigen::MatrixXd s_fast = Eigen::MatrixXd::Zero(d, d), s_reference = s_fast;
+        Eigen::MatrixXd diff, scratch;
+        ed::add_weighted_moments(xd, shifts.row(j), r.array(), f_fast,
+                                 Eigen::Map<Eigen::MatrixXd>(s_fast.data(), d, d), diff, scratch);
+        const Eigen::MatrixXd centred = xd.rowwise() - shifts.row(j);
+        ed::add_weighted_moments_reference(centred, r.array(), f_reference,
+                                           Eigen::Map<Eigen::MatrixXd>(s_reference.data(), d, d),
+                                           scratch);
+        const double scale = std::max(s_reference.cwiseAbs().maxCoeff(), r.sum());
+        for (Eigen::Index a = 0; a < d; ++a) {
+          INFO("feature " << a);
+          CHECK(std::abs(f_fast(a) - f_reference(a)) <= 1e-13 * scale);
+          for (Eigen::Index b = 0; b <= a; ++b) {
+            CHECK(std::abs(s_fast(a, b) - s_reference(a, b)) <= 1e-13 * scale);
+          }
         }
       }
       Eigen::VectorXd p(d);

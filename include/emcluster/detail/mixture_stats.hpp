@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../options.hpp"
+#include "block_copy.hpp"
 #include "mixture_estep.hpp"
 #include "parallel.hpp"
 
@@ -178,10 +179,13 @@ inline MixtureStats combine(const std::vector<MixtureStats>& partial, Covariance
 }
 
 /// First moments F += D^T r and the lower triangle of S += D^T diag(r) D for a rows x d
-/// block D (vectorised dot products over the rows for small d, one GEMM above).
+/// block D: the plain reference of add_weighted_moments (and its path for d > 12): the
+/// weighted block written once, then vectorised dot products over the rows for small d (each
+/// a chain of dependent additions with two partial sums), one GEMM above.
 template <typename Weights, typename FirstRow>
-inline void add_weighted_moments(const Eigen::MatrixXd& D, const Weights& r, FirstRow&& F,
-                                 Eigen::Map<Eigen::MatrixXd> S, Eigen::MatrixXd& scratch) {
+inline void add_weighted_moments_reference(const Eigen::MatrixXd& D, const Weights& r, FirstRow&& F,
+                                           Eigen::Map<Eigen::MatrixXd> S,
+                                           Eigen::MatrixXd& scratch) {
   const Eigen::Index d = D.cols();
   scratch = D.array().colwise() * r;
   F += scratch.colwise().sum();
@@ -191,6 +195,160 @@ inline void add_weighted_moments(const Eigen::MatrixXd& D, const Weights& r, Fir
   }
   for (Eigen::Index a = 0; a < d; ++a) {
     for (Eigen::Index b = 0; b <= a; ++b) S(a, b) += scratch.col(a).dot(D.col(b));
+  }
+}
+
+// Packet code follows (see mixture_estep.hpp for the pragma).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
+/// The sums add_weighted_moments_fixed computes for d = Dim, with D = x - shift: term e < Dim
+/// is the first moment sum_i r_i D_ie (b[e] = -1); the rest are the lower triangle of the
+/// second moments, row by row, sum_i r_i D_ia D_ib for (a[e], b[e]), b <= a.
+template <int Dim>
+struct MomentTerms {
+  static constexpr int count = Dim + Dim * (Dim + 1) / 2;
+  int a[count] = {}, b[count] = {};
+  constexpr MomentTerms() {
+    int e = 0;
+    for (; e < Dim; ++e) {
+      a[e] = e;
+      b[e] = -1;
+    }
+    for (int r = 0; r < Dim; ++r) {
+      for (int c = 0; c <= r; ++c, ++e) {
+        a[e] = r;
+        b[e] = c;
+      }
+    }
+  }
+};
+
+/// Terms [E0, E1) of MomentTerms<Dim> added to sums[E0, E1): one sweep over the block x (rows
+/// x Dim, column-major), a SIMD packet of rows at a time, centred on shift in registers, every
+/// term its own partial sum. The few terms of a sweep (at most
+/// 15) keep their partial sums in registers next to the Dim centred values and their weighted
+/// copies; more terms per sweep would spill them to memory, where each update waits on the
+/// last (store forwarding), which is slower than sweeping the block (in L1) again.
+template <int Dim, int E0, int E1>
+inline void moment_terms_sweep(const double* x, Eigen::Index rows, const double* shift,
+                               Eigen::Index stride, const double* r, double* sums) {
+  namespace ei = Eigen::internal;
+  using Packet = ei::packet_traits<double>::type;
+  constexpr Eigen::Index N = ei::unpacket_traits<Packet>::size;
+  constexpr MomentTerms<Dim> terms{};
+  constexpr int Q = E1 - E0;
+  Eigen::Index i = 0;
+  if constexpr (N > 1) {
+    Packet acc[Q], centre[Dim];
+    EMCLUSTER_UNROLL
+    for (int q = 0; q < Q; ++q) acc[q] = ei::pset1<Packet>(0.0);
+    EMCLUSTER_UNROLL
+    for (int a = 0; a < Dim; ++a) centre[a] = ei::pset1<Packet>(shift[a * stride]);
+    for (; i + N <= rows; i += N) {
+      const Packet w = ei::ploadu<Packet>(r + i);
+      Packet c[Dim], t[Dim];  // the terms' unused entries are never loaded (dead code)
+      EMCLUSTER_UNROLL
+      for (int a = 0; a < Dim; ++a) {
+        c[a] = ei::psub(ei::ploadu<Packet>(x + a * rows + i), centre[a]);
+        t[a] = ei::pmul(w, c[a]);
+      }
+      EMCLUSTER_UNROLL
+      for (int q = 0; q < Q; ++q) {
+        const int e = E0 + q;
+        acc[q] = terms.b[e] < 0 ? ei::padd(acc[q], t[terms.a[e]])
+                                : ei::pmadd(t[terms.a[e]], c[terms.b[e]], acc[q]);
+      }
+    }
+    for (int q = 0; q < Q; ++q) sums[E0 + q] += ei::predux(acc[q]);
+  }
+  for (; i < rows; ++i) {
+    for (int e = E0; e < E1; ++e) {
+      const int a = terms.a[e], b = terms.b[e];
+      const double t = r[i] * (x[a * rows + i] - shift[a * stride]);
+      sums[e] += b < 0 ? t : t * (x[b * rows + i] - shift[b * stride]);
+    }
+  }
+}
+
+/// All terms of MomentTerms<Dim>, in sweeps of at most 15 (of equal size, as far as it goes).
+template <int Dim, int E0 = 0>
+inline void moment_terms(const double* x, Eigen::Index rows, const double* shift,
+                         Eigen::Index stride, const double* r, double* sums) {
+  constexpr int count = MomentTerms<Dim>::count;
+  constexpr int sweeps = (count + 14) / 15;
+  constexpr int size = (count + sweeps - 1) / sweeps;
+  if constexpr (E0 < count) {
+    constexpr int E1 = E0 + size < count ? E0 + size : count;
+    moment_terms_sweep<Dim, E0, E1>(x, rows, shift, stride, r, sums);
+    moment_terms<Dim, E1>(x, rows, shift, stride, r, sums);
+  }
+}
+
+/// add_weighted_moments for d = Dim fixed at compile time (moment_terms), the sums of a block
+/// added to F and the lower triangle of S.
+template <int Dim, typename FirstRow>
+inline void add_weighted_moments_fixed(const Eigen::MatrixXd& xd, const double* shift,
+                                       Eigen::Index stride, const double* r, FirstRow&& F,
+                                       Eigen::Map<Eigen::MatrixXd> S) {
+  constexpr MomentTerms<Dim> terms{};
+  double sums[MomentTerms<Dim>::count] = {};
+  moment_terms<Dim>(xd.data(), xd.rows(), shift, stride, r, sums);
+  for (int e = 0; e < MomentTerms<Dim>::count; ++e) {
+    if (terms.b[e] < 0) {
+      F(terms.a[e]) += sums[e];
+    } else {
+      S(terms.a[e], terms.b[e]) += sums[e];
+    }
+  }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+/// First moments F += D^T r and the lower triangle of S += D^T diag(r) D for the centred block
+/// D = xd - shift (xd rows x d, r: rows weights, contiguous). Written for the multiply-add
+/// units' throughput: for d <= kDotMomentsMaxFeatures a few sweeps over xd, centred in
+/// registers, every sum its own register chain (add_weighted_moments_fixed), where the
+/// reference writes D and runs dot products that are each latency-bound; above, D and the
+/// reference's GEMM. The same values summed in another order: equal to
+/// add_weighted_moments_reference up to rounding.
+template <typename Shift, typename Weights, typename FirstRow>
+inline void add_weighted_moments(const Eigen::MatrixXd& xd, const Shift& shift, const Weights& r,
+                                 FirstRow&& F, Eigen::Map<Eigen::MatrixXd> S, Eigen::MatrixXd& diff,
+                                 Eigen::MatrixXd& scratch) {
+  const double* w = r.data();
+  const double* c = shift.data();
+  const Eigen::Index stride = shift.innerStride();  // a row of a column-major matrix: its rows
+  switch (xd.cols()) {
+    case 1:
+      return add_weighted_moments_fixed<1>(xd, c, stride, w, F, S);
+    case 2:
+      return add_weighted_moments_fixed<2>(xd, c, stride, w, F, S);
+    case 3:
+      return add_weighted_moments_fixed<3>(xd, c, stride, w, F, S);
+    case 4:
+      return add_weighted_moments_fixed<4>(xd, c, stride, w, F, S);
+    case 5:
+      return add_weighted_moments_fixed<5>(xd, c, stride, w, F, S);
+    case 6:
+      return add_weighted_moments_fixed<6>(xd, c, stride, w, F, S);
+    case 7:
+      return add_weighted_moments_fixed<7>(xd, c, stride, w, F, S);
+    case 8:
+      return add_weighted_moments_fixed<8>(xd, c, stride, w, F, S);
+    case 9:
+      return add_weighted_moments_fixed<9>(xd, c, stride, w, F, S);
+    case 10:
+      return add_weighted_moments_fixed<10>(xd, c, stride, w, F, S);
+    case 11:
+      return add_weighted_moments_fixed<11>(xd, c, stride, w, F, S);
+    case 12:
+      return add_weighted_moments_fixed<12>(xd, c, stride, w, F, S);
+    default:
+      diff = xd.rowwise() - shift;
+      return add_weighted_moments_reference(diff, r, F, S, scratch);
   }
 }
 
@@ -337,8 +495,7 @@ inline void accumulate_block(const Eigen::MatrixXd& xd, const Eigen::MatrixXd& r
     switch (type) {
       case CovarianceType::full:
         resp_sum(j) += r.sum();
-        ws.diff = xd.rowwise() - shifts.row(j);
-        add_weighted_moments(ws.diff, r, first.row(j), s.second(j), scratch);
+        add_weighted_moments(xd, shifts.row(j), r, first.row(j), s.second(j), ws.diff, scratch);
         break;
       case CovarianceType::diagonal:
       case CovarianceType::spherical:
@@ -354,9 +511,8 @@ inline void accumulate_block(const Eigen::MatrixXd& xd, const Eigen::MatrixXd& r
   if (type == CovarianceType::tied) {
     // T += (x - c)^T diag(g) (x - c), g the row's total Gaussian responsibility.
     ws.scale = resp.leftCols(k).rowwise().sum().array();
-    ws.diff = xd.rowwise() - reference;
     Eigen::RowVectorXd unused = Eigen::RowVectorXd::Zero(d);
-    add_weighted_moments(ws.diff, ws.scale, unused, s.second(0), scratch);
+    add_weighted_moments(xd, reference, ws.scale, unused, s.second(0), ws.diff, scratch);
   }
   if (resp.cols() > k) s.noise_resp_sum() += resp.col(k).sum();
 }
