@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -203,6 +204,17 @@ inline void add_weighted_moments_reference(const Eigen::MatrixXd& D, const Weigh
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"
 #endif
+/// Calls f(std::integral_constant<int, v>()) for a run-time v in [Min, Max]: the dispatch from
+/// a block's feature count to the kernel compiled for it. Nothing is called for v outside.
+template <int Min, int Max, typename F>
+inline void with_compiled_size(Eigen::Index v, F&& f) {
+  if (v == Max) {
+    f(std::integral_constant<int, Max>());
+  } else if constexpr (Max > Min) {
+    with_compiled_size<Min, Max - 1>(v, std::forward<F>(f));
+  }
+}
+
 /// The sums add_weighted_moments_fixed computes for d = Dim, with D = x - shift: term e < Dim
 /// is the first moment sum_i r_i D_ie (b[e] = -1); the rest are the lower triangle of the
 /// second moments, row by row, sum_i r_i D_ia D_ib for (a[e], b[e]), b <= a.
@@ -321,35 +333,15 @@ inline void add_weighted_moments(const Eigen::MatrixXd& xd, const Shift& shift, 
   const double* w = r.data();
   const double* c = shift.data();
   const Eigen::Index stride = shift.innerStride();  // a row of a column-major matrix: its rows
-  switch (xd.cols()) {
-    case 1:
-      return add_weighted_moments_fixed<1>(xd, c, stride, w, F, S);
-    case 2:
-      return add_weighted_moments_fixed<2>(xd, c, stride, w, F, S);
-    case 3:
-      return add_weighted_moments_fixed<3>(xd, c, stride, w, F, S);
-    case 4:
-      return add_weighted_moments_fixed<4>(xd, c, stride, w, F, S);
-    case 5:
-      return add_weighted_moments_fixed<5>(xd, c, stride, w, F, S);
-    case 6:
-      return add_weighted_moments_fixed<6>(xd, c, stride, w, F, S);
-    case 7:
-      return add_weighted_moments_fixed<7>(xd, c, stride, w, F, S);
-    case 8:
-      return add_weighted_moments_fixed<8>(xd, c, stride, w, F, S);
-    case 9:
-      return add_weighted_moments_fixed<9>(xd, c, stride, w, F, S);
-    case 10:
-      return add_weighted_moments_fixed<10>(xd, c, stride, w, F, S);
-    case 11:
-      return add_weighted_moments_fixed<11>(xd, c, stride, w, F, S);
-    case 12:
-      return add_weighted_moments_fixed<12>(xd, c, stride, w, F, S);
-    default:
-      diff = xd.rowwise() - shift;
-      return add_weighted_moments_reference(diff, r, F, S, scratch);
+  const Eigen::Index d = xd.cols();
+  if (d >= 1 && d <= kDotMomentsMaxFeatures) {
+    with_compiled_size<1, kDotMomentsMaxFeatures>(d, [&](auto dim) {
+      add_weighted_moments_fixed<decltype(dim)::value>(xd, c, stride, w, F, S);
+    });
+    return;
   }
+  diff = xd.rowwise() - shift;
+  add_weighted_moments_reference(diff, r, F, S, scratch);
 }
 
 /// The diagonal statistics of component j from a block xd (rows x d) and its weighted
@@ -445,35 +437,9 @@ inline void add_diagonal_moments(const Eigen::MatrixXd& xd, const double* r,
   constexpr Eigen::Index kGroup = 8;
   for (Eigen::Index f0 = 0; f0 == 0 || f0 < d; f0 += kGroup) {  // once when d = 0: N_j alone
     const bool count = f0 == 0;                                 // N_j in the first sweep only
-    switch (std::min(kGroup, d - f0)) {
-      case 0:
-        add_diagonal_moments_fixed<0>(xd, r, shifts, j, f0, count, s);
-        break;
-      case 1:
-        add_diagonal_moments_fixed<1>(xd, r, shifts, j, f0, count, s);
-        break;
-      case 2:
-        add_diagonal_moments_fixed<2>(xd, r, shifts, j, f0, count, s);
-        break;
-      case 3:
-        add_diagonal_moments_fixed<3>(xd, r, shifts, j, f0, count, s);
-        break;
-      case 4:
-        add_diagonal_moments_fixed<4>(xd, r, shifts, j, f0, count, s);
-        break;
-      case 5:
-        add_diagonal_moments_fixed<5>(xd, r, shifts, j, f0, count, s);
-        break;
-      case 6:
-        add_diagonal_moments_fixed<6>(xd, r, shifts, j, f0, count, s);
-        break;
-      case 7:
-        add_diagonal_moments_fixed<7>(xd, r, shifts, j, f0, count, s);
-        break;
-      default:
-        add_diagonal_moments_fixed<kGroup>(xd, r, shifts, j, f0, count, s);
-        break;
-    }
+    with_compiled_size<0, kGroup>(std::min(kGroup, d - f0), [&](auto g) {
+      add_diagonal_moments_fixed<decltype(g)::value>(xd, r, shifts, j, f0, count, s);
+    });
   }
 }
 #if defined(__GNUC__) && !defined(__clang__)
