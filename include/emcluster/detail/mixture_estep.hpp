@@ -130,7 +130,8 @@ inline void diagonal_quadratic_reference(const Eigen::MatrixXd& xd, const Eigen:
 /// diagonal_quadratic_reference, written for the memory traffic of one read of the block and
 /// one write of the output: a SIMD packet of rows at a time, the sum over the features in a
 /// register (the reference reads and writes the output column once per feature). The same
-/// operations in the same order per row, so the same bits as the reference.
+/// operations in the same order per row: equal to the reference up to the rounding of a
+/// multiply and add the compiler may contract in one and not the other.
 inline void diagonal_quadratic(const Eigen::MatrixXd& xd, const Eigen::RowVectorXd& mu,
                                const double* p, double constant, double factor, double* out) {
   namespace ei = Eigen::internal;

@@ -239,10 +239,10 @@ struct MomentTerms {
 
 /// Terms [E0, E1) of MomentTerms<Dim> added to sums[E0, E1): one sweep over the block x (rows
 /// x Dim, column-major), a SIMD packet of rows at a time, centred on shift in registers, every
-/// term its own partial sum. The few terms of a sweep (at most
-/// 15) keep their partial sums in registers next to the Dim centred values and their weighted
-/// copies; more terms per sweep would spill them to memory, where each update waits on the
-/// last (store forwarding), which is slower than sweeping the block (in L1) again.
+/// term its own partial sum. The few terms of a sweep (at most 15) keep their partial sums in
+/// registers next to the Dim centred values and their weighted copies; more terms per sweep
+/// would spill them to memory, where each update waits on the last (store forwarding), which
+/// is slower than sweeping the block (in L1) again.
 template <int Dim, int E0, int E1>
 inline void moment_terms_sweep(const double* x, Eigen::Index rows, const double* shift,
                                Eigen::Index stride, const double* r, double* sums) {
