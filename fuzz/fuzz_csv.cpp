@@ -1,5 +1,7 @@
-// libFuzzer target of the CSV reader (csv.hpp). The first byte picks the options (delimiter,
-// header, bad values, a column selection), the rest is the file. Any input must either read
+// libFuzzer target of the CSV reader (csv.hpp). The first two bytes pick the options
+// (delimiter, header, bad values, a column selection; detection of the delimiter and of the
+// decimal separator, a decimal comma, infer_columns), the rest is the file; inspect_csv of the
+// same bytes must agree with read_csv on the layout. Any input must either read
 // or throw data_file_error; a table that reads must hold finite values only, and write_csv of
 // it must read back to the same bits.
 //
@@ -11,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <string>
 
@@ -28,7 +31,18 @@ void read_and_check(const std::string& text, const emcluster::CsvReadOptions& op
   }
   if (!table.values.allFinite()) std::abort();
   if (table.column_names.size() != static_cast<std::size_t>(table.values.cols())) std::abort();
+  if (table.column_indices.size() != table.column_names.size()) std::abort();
   if (table.values.rows() == 0) std::abort();  // an empty result is an error, not a table
+  if (table.data_rows !=
+      static_cast<std::uint64_t>(table.values.rows()) + table.dropped_rows.size()) {
+    std::abort();
+  }
+  std::istringstream again(text);
+  const emcluster::CsvLayout layout = emcluster::inspect_csv(again, "fuzz.csv", options);
+  if (layout.delimiter != table.layout.delimiter || layout.decimal != table.layout.decimal ||
+      layout.has_header != table.has_header || layout.names != table.layout.names) {
+    std::abort();
+  }
   std::ostringstream out;
   emcluster::write_csv(out, "out.csv", table.values);
   std::istringstream back_in(out.str());
@@ -48,9 +62,10 @@ void read_and_check(const std::string& text, const emcluster::CsvReadOptions& op
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size == 0) return 0;
+  if (size < 2) return 0;
   const std::uint8_t mode = data[0];
-  const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
+  const std::uint8_t more = data[1];
+  const std::string text(reinterpret_cast<const char*>(data + 2), size - 2);
   emcluster::CsvReadOptions options;
   static const char delimiters[4] = {',', ';', '\t', ' '};
   options.delimiter = delimiters[mode & 3];
@@ -58,6 +73,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (mode & 16) options.bad_values = emcluster::CsvBadValues::drop_row;
   if (mode & 32) options.column_indices = {1, 0};
   if (mode & 64) options.columns = {"a"};
+  if (more & 1) options.delimiter = '\0';  // detect
+  if (more & 2) options.decimal = '\0';    // detect
+  if ((more & 4) && options.delimiter != ',') options.decimal = ',';
+  if (more & 8) options.infer_columns = true;
   try {
     if (mode & 128) {
       read_and_check<float>(text, options);

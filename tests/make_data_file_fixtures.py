@@ -50,10 +50,22 @@ def main():
     x.astype("<f4").tofile(os.path.join(OUT, "raw_f4.bin"))
     big = np.array([[1.0, 2.0], [1e300, -3.0]])
     save("float_overflow_f8.npy", big)  # fine as double, an error as float
+    # Integer arrays, read exactly: i(i, j) = (i * cols + j) - 2 (signed) or + 3 (unsigned).
+    ints = np.arange(6).reshape(3, 2)
+    for dtype in ("|i1", "<i2", "<i4", "<i8"):
+        save("int_" + dtype[1:] + ".npy", (ints - 2).astype(dtype))
+    for dtype in ("|u1", "<u2", "<u4", "<u8"):
+        save("int_" + dtype[1:] + ".npy", (ints + 3).astype(dtype))
+    save("int_f_i4.npy", np.asfortranarray((ints - 2).astype("<i4")))
+    # Exact in double, not in float: 2^24 + 1. Exact in neither: 2^53 + 1, 2^64 - 1.
+    save("int_float_inexact.npy", np.array([[1, 2 ** 24 + 1]], dtype="<i4"))
+    save("int_double_inexact.npy", np.array([[1], [2 ** 53 + 1]], dtype="<i8"))
+    save("uint_max.npy", np.array([[2 ** 64 - 1]], dtype="<u8"))
 
     # Broken files.
     save("big_endian.npy", x.astype(">f8"))
-    save("int64.npy", np.arange(6, dtype="<i8").reshape(3, 2))
+    save("big_endian_int.npy", np.arange(6, dtype=">i4").reshape(3, 2))
+    save("bool.npy", np.zeros((2, 2), dtype="|b1"))
     save("object.npy", np.array([[1, "a"], [2, "b"]], dtype=object))
     save("three_d.npy", np.zeros((2, 2, 2)))
     save("zero_d.npy", np.array(1.5))

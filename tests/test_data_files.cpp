@@ -5,12 +5,16 @@
 #include <catch2/catch.hpp>
 
 #include <emcluster/csv.hpp>
+#include <emcluster/detail/io/atomic_file.hpp>
 #include <emcluster/npy.hpp>
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -90,6 +94,46 @@ TEST_CASE("NPY: numpy's float64 and float32 files, C and Fortran order, read exa
   const auto e = error_of([] { emcluster::read_npy<float>(npy_path("float_overflow_f8.npy")); });
   CHECK(e.byte_offset() == 128 + 2 * 8);
   CHECK_THAT(e.message(), Catch::Contains("row 1, column 0") && Catch::Contains("overflows float"));
+}
+
+TEST_CASE("NPY: integer arrays of every width read exactly, or not at all", "[data_files][npy]") {
+  Eigen::MatrixXd ints(3, 2);
+  ints << 0, 1, 2, 3, 4, 5;
+  const std::pair<const char*, NpyDType> signed_files[] = {{"int_i1.npy", NpyDType::int8},
+                                                           {"int_i2.npy", NpyDType::int16},
+                                                           {"int_i4.npy", NpyDType::int32},
+                                                           {"int_i8.npy", NpyDType::int64},
+                                                           {"int_f_i4.npy", NpyDType::int32}};
+  for (const auto& [name, dtype] : signed_files) {
+    INFO(name);
+    CHECK(emcluster::read_npy_header(npy_path(name)).dtype == dtype);
+    CHECK(emcluster::read_npy<double>(npy_path(name)) == (ints.array() - 2).matrix());
+    CHECK(emcluster::read_npy<float>(npy_path(name)) == (ints.array() - 2).matrix().cast<float>());
+  }
+  const std::pair<const char*, NpyDType> unsigned_files[] = {{"int_u1.npy", NpyDType::uint8},
+                                                             {"int_u2.npy", NpyDType::uint16},
+                                                             {"int_u4.npy", NpyDType::uint32},
+                                                             {"int_u8.npy", NpyDType::uint64}};
+  for (const auto& [name, dtype] : unsigned_files) {
+    INFO(name);
+    CHECK(emcluster::read_npy_header(npy_path(name)).dtype == dtype);
+    CHECK(emcluster::read_npy<double>(npy_path(name)) == (ints.array() + 3).matrix());
+  }
+  CHECK(emcluster::npy_item_size(NpyDType::int16) == 2);
+  CHECK(std::string(emcluster::npy_dtype_name(NpyDType::uint8)) == "|u1");
+  // 2^24 + 1 is a double, not a float; 2^53 + 1 and 2^64 - 1 are neither (refused at their
+  // byte, never rounded).
+  CHECK(emcluster::read_npy<double>(npy_path("int_float_inexact.npy"))(0, 1) == 16777217.0);
+  const auto f = error_of([] { emcluster::read_npy<float>(npy_path("int_float_inexact.npy")); });
+  CHECK(f.byte_offset() == 128 + 4);
+  CHECK_THAT(f.message(), Catch::Contains("integer 16777217 at row 0, column 1 (0-based) is not "
+                                          "exactly representable in float"));
+  const auto d = error_of([] { emcluster::read_npy<double>(npy_path("int_double_inexact.npy")); });
+  CHECK(d.byte_offset() == 128 + 8);
+  CHECK_THAT(d.message(), Catch::Contains("integer 9007199254740993 at row 1") &&
+                              Catch::Contains("not exactly representable in double"));
+  const auto u = error_of([] { emcluster::read_npy<double>(npy_path("uint_max.npy")); });
+  CHECK_THAT(u.message(), Catch::Contains("integer 18446744073709551615"));
 }
 
 TEST_CASE("NPY: rows read alone equal those rows of the whole file", "[data_files][npy]") {
@@ -172,7 +216,8 @@ TEST_CASE("NPY: broken files give their documented error at their byte offset",
       {"bad_magic.npy", 0, "not an NPY file"},
       {"version_4.npy", 6, "unsupported NPY format version 4.0"},
       {"big_endian.npy", 20, "big-endian dtype '>f8' is not supported"},
-      {"int64.npy", 20, "integer dtype '<i8' is not supported"},
+      {"big_endian_int.npy", 20, "big-endian dtype '>i4' is not supported"},
+      {"bool.npy", 20, "boolean dtype '|b1' is not supported"},
       {"object.npy", 20, "object (pickled Python objects) dtype '|O' is not supported"},
       {"complex.npy", 20, "complex dtype '<c16' is not supported"},
       {"float16.npy", 20, "floating-point of this size dtype '<f2' is not supported"},
@@ -274,6 +319,161 @@ TEST_CASE("CSV: RFC 4180 fields, header detection, BOM, CRLF, blank lines", "[da
   CHECK(csv("1\t2\n3\t4\n", tab).values == matrix({{1, 2}, {3, 4}}));
 }
 
+TEST_CASE("CSV: the delimiter and the decimal separator, detected or given", "[data_files][csv]") {
+  emcluster::CsvReadOptions detect;
+  detect.delimiter = '\0';
+  detect.decimal = '\0';
+  const struct {
+    const char* what;
+    std::string text;
+    char delimiter, decimal;
+  } cases[] = {
+      {"comma", "a,b\n1.5,2\n3,4\n", ',', '.'},
+      {"semicolon with decimal commas (R's write.csv2)",
+       "\"\";\"a\";\"b\"\n\"1\";1,5;2\n\"2\";3;4\n", ';', ','},
+      {"semicolon with decimal points", "a;b\n1.5;2\n3;4\n", ';', '.'},
+      {"tab", "a\tb\n1.5\t2\n3\t4\n", '\t', '.'},
+      {"tab, header one field short, decimal commas", "a\tb\nr1\t1,5\t2\nr2\t3\t4\n", '\t', ','},
+      {"space (R's write.table)", "\"a\" \"b\"\n\"1\" 1.5 2\n\"2\" 3 4\n", ' ', '.'},
+      {"quoted delimiters do not count", "\"x;y\",b\n1.5,2\n3,4\n", ',', '.'},
+      {"one column", "a\n1.5\n3\n", ',', '.'},
+      {"commas in text, semicolons between fields", "a;note\n1;\"x, y\"\n2;z\n", ';', '.'},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    std::istringstream in(c.text);
+    const emcluster::CsvLayout layout = emcluster::inspect_csv(in, "t.csv", detect);
+    CHECK(layout.delimiter == c.delimiter);
+    CHECK(layout.decimal == c.decimal);
+  }
+  // A semicolon file's decimal commas read as the numbers they are (detected or declared).
+  detect.infer_columns = true;
+  const auto t = csv("\"\";\"eruptions\";\"waiting\"\n\"1\";3,6;79\n\"2\";1,8;54\n", detect);
+  CHECK(t.values == matrix({{3.6, 79}, {1.8, 54}}));
+  CHECK(t.column_names == std::vector<std::string>{"eruptions", "waiting"});
+  emcluster::CsvReadOptions comma;
+  comma.delimiter = ';';
+  comma.decimal = ',';
+  CHECK(csv("a;b\n-0,25;1e3\n", comma).values == matrix({{-0.25, 1000}}));
+  CHECK_THAT(csv_error("a;b\n0.25;1\n", comma).message(),
+             Catch::Contains("a decimal point, in a file read with decimal commas"));
+  // Read with decimal points, a decimal comma gets a hint.
+  emcluster::CsvReadOptions semicolon;
+  semicolon.delimiter = ';';
+  CHECK_THAT(csv_error("a;b\n1;2,5\n", semicolon).message(),
+             Catch::Contains("found \"2,5\" (a decimal comma?"));
+  comma.delimiter = ',';
+  CHECK_THROWS_AS(csv("1\n", comma), std::invalid_argument);
+}
+
+TEST_CASE("CSV: headers, row names and text columns as R and pandas write them",
+          "[data_files][csv]") {
+  // A first row of numbers and missing values is data, not a header.
+  std::istringstream na("NA,3\n1,2\n");
+  CHECK_FALSE(emcluster::inspect_csv(na, "t.csv").has_header);
+  emcluster::CsvReadOptions drop;
+  drop.bad_values = emcluster::CsvBadValues::drop_row;
+  const auto na_dropped = csv("NA,3\n1,2\n", drop);
+  CHECK_FALSE(na_dropped.has_header);
+  CHECK(na_dropped.values == matrix({{1, 2}}));
+  CHECK(na_dropped.dropped_rows == std::vector<std::uint64_t>{0});
+  CHECK(na_dropped.data_rows == 2);
+  // Text over text is a column of text, not a header (no header: the text is an error).
+  std::istringstream text_over_text("a,1\nb,2\n");
+  CHECK_FALSE(emcluster::inspect_csv(text_over_text, "t.csv").has_header);
+  // Text over a number or a missing value is a header.
+  CHECK(csv("x,y\nNA,2\n1,2\n", drop).has_header);
+
+  emcluster::CsvReadOptions infer;
+  infer.infer_columns = true;
+  // R's write.csv: an unnamed first column of row names.
+  const auto r = csv("\"\",\"eruptions\",\"waiting\"\n\"1\",3.6,79\n\"2\",1.8,54\n", infer);
+  CHECK(r.values == matrix({{3.6, 79}, {1.8, 54}}));
+  CHECK(r.column_names == std::vector<std::string>{"eruptions", "waiting"});
+  CHECK(r.column_indices == std::vector<Eigen::Index>{1, 2});
+  REQUIRE(r.layout.left_out.size() == 1);
+  CHECK(r.layout.left_out[0].index == 0);
+  CHECK(r.layout.left_out[0].reason == emcluster::CsvLeftOutReason::row_names);
+  // Without infer_columns the row names are read (numbers here), as before.
+  CHECK(csv("\"\",\"a\"\n\"1\",3.5\n").values == matrix({{1, 3.5}}));
+  // R's write.table: the header one field short; the first field of every row is its name.
+  emcluster::CsvReadOptions space = infer;
+  space.delimiter = ' ';
+  const auto w = csv("\"a\" \"b\"\n\"Mazda RX4\" 21 6\n\"Datsun 710\" 22.8 4\n", space);
+  CHECK(w.layout.short_header);
+  CHECK(w.layout.names == std::vector<std::string>{"", "a", "b"});
+  CHECK(w.values == matrix({{21, 6}, {22.8, 4}}));
+  // ... and rows then need the data row's field count.
+  CHECK_THAT(csv_error("a,b\nr1,1,2\nr2,3\n", infer).message(),
+             Catch::Contains("expected 3 fields (as the first data row), found 2"));
+  // A text column (iris's Species) is left out and checked: a number in it is an error.
+  const std::string iris =
+      "\"\",\"x\",\"Species\",\"y\"\n\"1\",5.1,\"setosa\",3\n\"2\",4.9,\"setosa\",NA\n";
+  drop.infer_columns = true;
+  const auto i = csv(iris, drop);
+  CHECK(i.values == matrix({{5.1, 3}}));
+  CHECK(i.column_names == std::vector<std::string>{"x", "y"});
+  REQUIRE(i.layout.left_out.size() == 2);
+  CHECK(i.layout.left_out[1].name == "Species");
+  CHECK(i.layout.left_out[1].reason == emcluster::CsvLeftOutReason::text);
+  CHECK(i.layout.left_out[1].example == "setosa");
+  CHECK(i.dropped_rows == std::vector<std::uint64_t>{1});
+  const auto mixed = csv_error("x,kind\n1,a\n2,b\n3,7.5\n4,c\n", infer);
+  CHECK(mixed.line() == 4);
+  CHECK(mixed.column() == 3);
+  CHECK_THAT(mixed.message(), Catch::Contains("a number \"7.5\" in field 2 (\"kind\"), a column "
+                                              "left out as text (its value on line 2 is \"a\")"));
+  // The one-pass path checks text columns too (plain records, the number far into the file).
+  std::string plain = "x,kind\n";
+  for (int k = 0; k < 1000; ++k) plain += std::to_string(k) + ",t" + std::to_string(k) + "\n";
+  CHECK(csv(plain, infer).values.rows() == 1000);
+  CHECK(csv_error(plain + "5,6\n", infer).line() == 1002);
+  CHECK_THAT(csv_error("a,b\nx,y\nz,w\n", infer).message(), Catch::Contains("no numeric column"));
+  // An explicit selection reads what it names, text columns included (as an error).
+  emcluster::CsvReadOptions by_index = infer;
+  by_index.column_indices = {0, 1};
+  CHECK(csv("\"\",\"a\"\n\"1\",3.5\n", by_index).values == matrix({{1, 3.5}}));
+}
+
+TEST_CASE("CSV: files that are not CSV text are named for what they are", "[data_files][csv]") {
+  const struct {
+    const char* what;
+    std::string bytes;
+    const char* message;
+  } cases[] = {
+      {"gzip", std::string("\x1f\x8b\x08\x00\x00\x00", 6), "is gzip-compressed"},
+      {"bzip2", "BZh91AY&SY", "is bzip2-compressed"},
+      {"zip", std::string("PK\x03\x04\x14\x00", 6), "is a ZIP archive"},
+      {"UTF-16 with a BOM", std::string("\xff\xfex\x00,\x00y\x00", 8), "is UTF-16 text"},
+      {"UTF-16 without a BOM", std::string("x\0,\0y\0\n\0001\0,\0002\0\n\0", 16), "is UTF-16 text"},
+      {"binary", std::string("1,2\n\x00\x01\x02\x03", 8), "is a binary file"},
+      {"NPY", std::string("\x93NUMPY\x01\x00", 8), "is an NPY file"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    const auto e = csv_error(c.bytes);
+    CHECK(e.line() == 0);
+    CHECK_THAT(e.message(), Catch::StartsWith(c.message));
+  }
+  const auto dir = error_of([] { emcluster::read_csv<double>(emcluster_test::data_path("npy")); });
+  CHECK_THAT(dir.message(), Catch::Contains("is a directory"));
+  const auto npy_dir =
+      error_of([] { emcluster::read_npy<double>(emcluster_test::data_path("npy")); });
+  CHECK_THAT(npy_dir.message(), Catch::Contains("is a directory"));
+}
+
+TEST_CASE("CSV: the reader reports its progress on large files", "[data_files][csv]") {
+  std::string text;
+  for (int i = 0; i < 1000000; ++i) text += std::to_string(i) + ",1.5\n";  // ~10 MB
+  emcluster::CsvReadOptions o;
+  std::vector<std::uint64_t> seen;
+  o.progress = [&](std::uint64_t bytes) { seen.push_back(bytes); };
+  CHECK(csv(text, o).values.rows() == 1000000);
+  REQUIRE(seen.size() >= 3);
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  CHECK(seen.back() == text.size());
+}
+
 TEST_CASE("CSV: columns selected by name or index, the others are not parsed",
           "[data_files][csv]") {
   const std::string text = "id,x,name,y\n7,1.5,\"a, b\",2\n8,-1,c,3\n";
@@ -351,7 +551,8 @@ TEST_CASE("CSV: the broken-file corpus gives each its documented error and posit
        "expected 2 fields (as the first row), found 3"},
       {"text in data", "x,y\n1,2\n3,abc\n", 3, 3,
        "expected a number in field 2 (\"y\"), found \"abc\""},
-      {"NaN", "1,2\n3,NaN\n", 2, 3, "non-finite value \"NaN\" in field 2: values must be finite"},
+      {"NaN", "1,2\n3,NaN\n", 2, 3, "missing value \"NaN\" in field 2: expected a number"},
+      {"NA", "1,2\n3, NA \n", 2, 3, "missing value \"NA\" in field 2: expected a number"},
       {"infinity", "1,-inf\n", 1, 3, "non-finite value \"-inf\""},
       {"huge number", "1,2\n3,1e400\n", 2, 3, "number \"1e400\" in field 2 is outside the range"},
       {"unterminated quote", "1,2\n3,\"4\n5,6\n", 2, 3, "unterminated quoted field"},
@@ -480,11 +681,111 @@ TEST_CASE("CSV: write_csv writes what read_csv reads back bit for bit", "[data_f
   CHECK(f.str() == "0.1,-0.33333334\n");
 }
 
-TEST_CASE("read_matrix: NPY by extension, CSV otherwise", "[data_files][csv][npy]") {
+TEST_CASE("read_matrix: NPY by its magic bytes or its extension, CSV otherwise",
+          "[data_files][csv][npy]") {
   const Eigen::MatrixXd x = fixture_values(5, 3);
   CHECK(emcluster::read_matrix<double>(npy_path("c_f8.npy")) == x);
+  // The magic string decides, whatever the name says ('.NPY', no extension).
+  for (const char* name : {"emcluster_test_upper.NPY", "emcluster_test_noext"}) {
+    {
+      std::ofstream out(name, std::ios::binary);
+      out << file_bytes(npy_path("c_f8.npy"));
+    }
+    CHECK(emcluster::is_npy_file(name));
+    CHECK(emcluster::read_matrix<double>(name) == x);
+    std::remove(name);
+  }
+  // A broken file named .npy is read as NPY (and refused as one).
+  CHECK(emcluster::is_npy_file(npy_path("bad_magic.npy")));
   const std::string path = emcluster_test::data_path("npy/../metrics_article.csv");
   const auto m = emcluster::read_matrix<double>(path);
   CHECK(m.rows() > 0);
   CHECK(m == emcluster::read_csv<double>(path).values);
+}
+
+// =============================================================================================
+// Writing: whole files or nothing
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// The names in a directory.
+std::vector<std::string> listing(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("Writers: a file is replaced whole or left as it was, never a part",
+          "[data_files][atomic]") {
+  namespace fs = std::filesystem;
+  const std::string dir = "emcluster_test_atomic";
+  fs::remove_all(dir);
+  fs::create_directory(dir);
+  const std::string target = dir + "/x.csv";
+  {
+    std::ofstream out(target);
+    out << "old\n";
+  }
+  fs::permissions(target, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  Eigen::MatrixXd x(2, 2);
+  x << 1, 2, 3, 4;
+  emcluster::write_csv(target, x, {"a", "b"});
+  CHECK(read_text(target) == "a,b\n1,2\n3,4\n");
+  // The replaced file's permissions, and no temporary left behind.
+  CHECK((fs::status(target).permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+  CHECK(listing(dir) == std::vector<std::string>{"x.csv"});
+
+  // A writer that fails half-way leaves the old file and no temporary.
+  CHECK_THROWS_AS(emcluster::detail::write_file_atomically(target,
+                                                           [](std::ostream& out) {
+                                                             out << "partial";
+                                                             throw std::runtime_error("stop");
+                                                           }),
+                  std::runtime_error);
+  CHECK(read_text(target) == "a,b\n1,2\n3,4\n");
+  CHECK(listing(dir) == std::vector<std::string>{"x.csv"});
+
+  // A symbolic link: the file it points to is replaced, the link kept.
+  fs::create_symlink("x.csv", dir + "/link.csv");
+  emcluster::write_npy(dir + "/link.csv", x);
+  CHECK(fs::is_symlink(dir + "/link.csv"));
+  CHECK(emcluster::read_npy<double>(target) == x);
+  CHECK(listing(dir) == std::vector<std::string>{"link.csv", "x.csv"});
+  fs::create_symlink("nowhere.csv", dir + "/dangling.csv");
+  CHECK_THAT(error_of([&] { emcluster::write_csv(dir + "/dangling.csv", x); }).message(),
+             Catch::Contains("a symbolic link to a file or directory that does not exist"));
+
+  // A directory, a missing directory, an empty name: errors, nothing written.
+  CHECK_THAT(error_of([&] { emcluster::write_csv(dir, x); }).message(),
+             Catch::Contains("is a directory"));
+  CHECK_THAT(error_of([&] { emcluster::write_csv(dir + "/no/such/x.csv", x); }).message(),
+             Catch::Contains("does not exist"));
+  CHECK_THAT(error_of([&] { emcluster::write_csv(std::string(), x); }).message(),
+             Catch::Contains("an empty file name"));
+  // A device is written as it is (nothing to replace).
+  emcluster::write_csv("/dev/null", x);
+  CHECK(fs::is_character_file("/dev/null"));
+  // Two writers of one path: each renames a whole file, the last wins.
+  for (int round = 0; round < 20; ++round) {
+    emcluster::detail::AtomicFile a(target), b(target);
+    a.stream() << "first\n";
+    b.stream() << "second\n";
+    a.commit();
+    CHECK(read_text(target) == "first\n");
+    b.commit();
+    CHECK(read_text(target) == "second\n");
+  }
+  CHECK(listing(dir) == std::vector<std::string>{"dangling.csv", "link.csv", "x.csv"});
+  fs::remove_all(dir);
 }

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -397,7 +398,8 @@ TEST_CASE("Model files: a Pipeline predicts on raw data and round-trips bit for 
   CHECK(info.estimator == "Pipeline");
   CHECK(info.model_estimator == "GaussianMixture");
   CHECK(info.scalar == "float64");
-  CHECK(info.format_version == 1);
+  CHECK(info.format_version == emcluster::model_file_version);
+  CHECK(info.feature_names.empty());
   CHECK(info.library_version == emcluster::version_string);
   const auto from_file = emcluster::load_model<Pipeline<GaussianMixture<double>>>(path);
   CHECK(from_file.predict(Y) == pipe.predict(Y));
@@ -476,7 +478,7 @@ TEST_CASE("Model files: every broken field is refused with its JSON path", "[io]
   const std::vector<Case> cases = {
       {without(t, "/format"), "/format", "missing field"},
       {with(t, "/format", "emcluster-modle"), "/format", "not an emcluster model file"},
-      {with(t, "/format_version", 2), "/format_version", "newer than this library"},
+      {with(t, "/format_version", 3), "/format_version", "newer than this library"},
       {with(t, "/format_version", 0), "/format_version", "below 1"},
       {with(t, "/format_version", "1"), "/format_version", "expected an integer, found string"},
       {with(t, "/estimator", "DBSCAN"), "/estimator", "unknown estimator \"DBSCAN\""},
@@ -633,12 +635,15 @@ TEST_CASE("Model files: the corpus of broken files in tests/data/model_files", "
       {"gmm_truncated.json", "", "not valid JSON at byte"},
       {"gmm_nan.json", "", "not valid JSON"},
       {"gmm_null_mean.json", "/state/means/1/0", "expected a number, found null"},
+      {"gmm_covariance_edited.json", "/state/precisions_cholesky/2",
+       "does not match its covariance"},
   };
   const std::vector<Case> kmeans_cases = {
       {"kmeans_unknown_estimator.json", "/estimator", "unknown estimator"},
       {"kmeans_extra_field.json", "/state/centres", "unexpected field"},
       {"kmeans_missing_centers.json", "/state/centers", "missing field"},
       {"kmeans_wrong_shape.json", "/state/centers/1", "has 3 entries, expected 2"},
+      {"kmeans_huge_center.json", "/state/centers/0", "the squared norm of centre 0"},
   };
   const std::string dir = std::string(EMCLUSTER_TEST_DATA_DIR) + "/model_files/";
   const auto read = [&](const char* name) {
@@ -676,4 +681,135 @@ TEST_CASE("Model files: files that cannot be opened or written", "[io][errors]")
   CHECK_THROWS_AS(emcluster::save_model(fitted_kmeans<double>(), "/nonexistent/dir/m.json"),
                   model_file_error);
   CHECK_THROWS_AS(emcluster::read_model_info(std::string("/nonexistent/m.json")), model_file_error);
+}
+
+// =============================================================================================
+// Format version 2: feature names, K-means files without the training labels, redundant
+// fields that must agree, and saving whole files
+
+TEST_CASE("Model files: feature names are saved, read back and checked", "[io]") {
+  const GaussianMixture<double> g = fitted_gmm<double>(CovarianceType::full, true);
+  emcluster::SaveOptions o;
+  o.feature_names = {"x", "y"};
+  std::ostringstream out;
+  emcluster::save_model(g, out, o);
+  const std::string t = out.str();
+  CHECK(nlohmann::json::parse(t)["feature_names"] == nlohmann::json({"x", "y"}));
+  std::istringstream in(t);
+  CHECK(emcluster::read_model_info(in).feature_names == std::vector<std::string>{"x", "y"});
+  const auto back = loaded<GaussianMixture<double>>(t);
+  check_same_gmm_results(g, back, new_points<double>());
+  // Names that cannot describe the model are refused when saving...
+  for (const auto& names : std::vector<std::vector<std::string>>{{"x"}, {"x", ""}, {"x", "x"}}) {
+    o.feature_names = names;
+    std::ostringstream bad;
+    CHECK_THROWS_AS(emcluster::save_model(g, bad, o), std::invalid_argument);
+  }
+  // ... and when loading.
+  require_load_error(g, with(t, "/feature_names", {"x", "y", "z"}), "/feature_names",
+                     "3 feature names for a model of 2 features");
+  require_load_error(g, with(t, "/feature_names", {"x", "x"}), "/feature_names", "appears twice");
+  require_load_error(g, with(t, "/feature_names", {"x", 1}), "/feature_names/1",
+                     "expected a string");
+  // A version 1 file has no such field.
+  require_load_error(g, with(with(t, "/format_version", 1), "/feature_names", {"x", "y"}),
+                     "/feature_names", "unexpected field");
+  // A Pipeline's names are the raw data's.
+  Pipeline<KMeans<double>> pipe;
+  pipe.fit(article<double>());
+  o.feature_names = {"a", "b"};
+  std::ostringstream p;
+  emcluster::save_model(pipe, p, o);
+  std::istringstream pin(p.str());
+  CHECK(emcluster::read_model_info(pin).feature_names == o.feature_names);
+}
+
+TEST_CASE("Model files: K-means files without the training labels predict the same", "[io]") {
+  const KMeans<double> km = fitted_kmeans<double>();
+  emcluster::SaveOptions o;
+  o.training_labels = false;
+  std::ostringstream out;
+  emcluster::save_model(km, out, o);
+  CHECK_FALSE(nlohmann::json::parse(out.str())["state"].contains("labels"));
+  CHECK(saved(km).size() - out.str().size() >= 2 * 1830);  // a label and a comma per row
+  const auto back = loaded<KMeans<double>>(out.str());
+  CHECK(back.labels().size() == 0);
+  const auto Y = new_points<double>();
+  CHECK(back.predict(Y) == km.predict(Y));
+  CHECK(same_bits(back.transform(Y), km.transform(Y)));
+  CHECK(back.inertia() == km.inertia());
+  // A mini-batch model continues partial_fit exactly without them.
+  MiniBatchKMeans<double> mb = streamed_minibatch(2);
+  std::ostringstream m;
+  emcluster::save_model(mb, m, o);
+  auto mb_back = loaded<MiniBatchKMeans<double>>(m.str());
+  const auto more = emcluster_test::blobs(200, 3, 4, 6.0, 900);
+  mb.partial_fit(more);
+  mb_back.partial_fit(more);
+  CHECK(same_bits(mb.cluster_centers(), mb_back.cluster_centers()));
+}
+
+TEST_CASE("Model files: redundant fields must agree", "[io][errors]") {
+  // A covariance edited without its precision factor (or the reverse) is refused.
+  const struct {
+    CovarianceType type;
+    const char* covariance;
+    const char* precision;
+    const char* path;
+  } cases[] = {
+      {CovarianceType::full, "/state/covariances/1/0/0", "/state/precisions_cholesky/1/1/1",
+       "/state/precisions_cholesky/1"},
+      {CovarianceType::tied, "/state/covariances/0/0", "/state/precisions_cholesky/0/1",
+       "/state/precisions_cholesky"},
+      {CovarianceType::diagonal, "/state/covariances/2/1", "/state/precisions_cholesky/2/1",
+       "/state/precisions_cholesky/2"},
+      {CovarianceType::spherical, "/state/covariances/0", "/state/precisions_cholesky/0",
+       "/state/precisions_cholesky/0"},
+  };
+  for (const auto& c : cases) {
+    INFO(static_cast<int>(c.type));
+    const GaussianMixture<double> g = fitted_gmm<double>(c.type, false);
+    const std::string t = saved(g);
+    const auto j = nlohmann::json::parse(t);
+    const nlohmann::json::json_pointer cov(c.covariance), prec(c.precision);
+    require_load_error(g, with(t, c.covariance, j[cov].get<double>() * 1.5), c.path,
+                       "does not match its covariance");
+    require_load_error(g, with(t, c.precision, j[prec].get<double>() * 1.001), c.path,
+                       "does not match its covariance");
+    // Within the stated tolerance (1e-6 of the largest entry) is accepted.
+    CHECK_NOTHROW(
+        loaded<GaussianMixture<double>>(with(t, c.precision, j[prec].get<double>() * (1 + 1e-12))));
+  }
+  // K-means centres whose squared norms overflow the model's type.
+  const KMeans<double> km = fitted_kmeans<double>();
+  require_load_error(km, with(saved(km), "/state/centers/1", {1e308, -1e308}), "/state/centers/1",
+                     "the squared norm of centre 1 is beyond the range of double");
+  const KMeans<float> kf = fitted_kmeans<float>();
+  require_load_error(kf, with(saved(kf), "/state/centers/0", {static_cast<double>(1e20f), 0.0}),
+                     "/state/centers/0", "beyond the range of float");
+}
+
+TEST_CASE("Model files: save_model replaces a file whole, or leaves it", "[io]") {
+  namespace fs = std::filesystem;
+  const std::string dir = "emcluster_test_save";
+  fs::remove_all(dir);
+  fs::create_directory(dir);
+  const std::string path = dir + "/m.json";
+  const KMeans<double> a = fitted_kmeans<double>();
+  emcluster::save_model(a, path);
+  const KMeans<double> b = fitted_kmeans<double>(2.0);
+  emcluster::save_model(b, path);
+  CHECK(emcluster::load_model<KMeans<double>>(path).cluster_centers() == b.cluster_centers());
+  // A save that fails (names that do not fit) leaves the previous file and no temporary.
+  emcluster::SaveOptions bad;
+  bad.feature_names = {"only one"};
+  CHECK_THROWS_AS(emcluster::save_model(a, path, bad), std::invalid_argument);
+  CHECK(emcluster::load_model<KMeans<double>>(path).cluster_centers() == b.cluster_centers());
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) files += e.is_regular_file() ? 1 : 0;
+  CHECK(files == 1);
+  // A directory is not a model file, to read or to write.
+  CHECK_THROWS_WITH(emcluster::save_model(a, dir), Catch::Contains("is a directory"));
+  CHECK_THROWS_WITH(emcluster::load_model<KMeans<double>>(dir), Catch::Contains("is a directory"));
+  fs::remove_all(dir);
 }

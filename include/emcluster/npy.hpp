@@ -1,17 +1,23 @@
 /// @file npy.hpp
-/// @brief NumPy `.npy` files (float32/float64, C or Fortran order, 1-D or 2-D) read into Eigen
-/// row-major matrices and written from any Eigen expression; raw little-endian row files too.
+/// @brief NumPy `.npy` files (float32/float64 and integer arrays, C or Fortran order, 1-D or
+/// 2-D) read into Eigen row-major matrices and written from any Eigen expression; raw
+/// little-endian row files too.
 ///
 /// The reader validates everything before it allocates: the magic string, the format version
 /// (1.0, 2.0 or 3.0), the header dictionary (exactly `descr`, `fortran_order` and `shape`),
-/// the dtype (little-endian `<f4` or `<f8`; big-endian, integer, complex, object and structured
-/// arrays are refused by name), the shape (1-D arrays are read as one column; 0-D and 3-D or
-/// more are refused) and that the file holds exactly the bytes the shape needs. So a file
+/// the dtype (little-endian `<f4` or `<f8`, or a little-endian signed or unsigned integer of 1
+/// to 8 bytes, read exactly: an integer the Scalar cannot hold exactly, beyond 2^53 for double
+/// or 2^24 for float, is refused at its position; big-endian, boolean, complex, object and
+/// structured arrays are refused by name), the shape (1-D arrays are read as one column; 0-D and
+/// 3-D or more are refused) and that the file holds exactly the bytes the shape needs. So a file
 /// whose header lies about its shape is an error, never an allocation the file cannot fill.
 /// Values must be finite (NaN and infinities are refused at their position: no estimator
 /// accepts them), and a float64 value converted to float must fit in float.
 ///
 /// Every error is an emcluster::data_file_error whose message reads `file: byte N: ...`.
+///
+/// write_npy() to a path writes a temporary file renamed over the target when complete: a
+/// reader sees the old file or the whole new one, never a part.
 ///
 /// Only the standard library and Eigen are needed.
 ///
@@ -42,16 +48,62 @@
 #include <utility>
 #include <vector>
 
+#include "detail/io/atomic_file.hpp"
+#include "detail/io/file_kind.hpp"
+#include "detail/io/row_major_matrix.hpp"
 #include "exceptions.hpp"
 
 namespace emcluster {
 
 /// The element types the NPY reader accepts: little-endian IEEE float32 (`<f4`) and float64
-/// (`<f8`).
-enum class NpyDType { float32, float64 };
+/// (`<f8`), and little-endian integers (`|i1`, `<i2`, `<i4`, `<i8`, `|u1`, `<u2`, `<u4`, `<u8`).
+/// write_npy() writes the floating-point ones.
+enum class NpyDType { float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64 };
 
-/// Bytes per value of a dtype (4 or 8).
-inline std::uint64_t npy_item_size(NpyDType dtype) { return dtype == NpyDType::float32 ? 4 : 8; }
+/// Bytes per value of a dtype (1 to 8).
+inline std::uint64_t npy_item_size(NpyDType dtype) {
+  switch (dtype) {
+    case NpyDType::int8:
+    case NpyDType::uint8:
+      return 1;
+    case NpyDType::int16:
+    case NpyDType::uint16:
+      return 2;
+    case NpyDType::float32:
+    case NpyDType::int32:
+    case NpyDType::uint32:
+      return 4;
+    default:
+      return 8;
+  }
+}
+
+/// The dtype as numpy writes it in a header ("<f8", "|u1", ...).
+inline const char* npy_dtype_name(NpyDType dtype) {
+  switch (dtype) {
+    case NpyDType::float32:
+      return "<f4";
+    case NpyDType::float64:
+      return "<f8";
+    case NpyDType::int8:
+      return "|i1";
+    case NpyDType::int16:
+      return "<i2";
+    case NpyDType::int32:
+      return "<i4";
+    case NpyDType::int64:
+      return "<i8";
+    case NpyDType::uint8:
+      return "|u1";
+    case NpyDType::uint16:
+      return "<u2";
+    case NpyDType::uint32:
+      return "<u4";
+    case NpyDType::uint64:
+      return "<u8";
+  }
+  return "?";
+}
 
 /// What an NPY header says, validated against the file's size by read_npy_header().
 struct NpyHeader {
@@ -62,10 +114,6 @@ struct NpyHeader {
   std::uint64_t data_offset = 0;       ///< where the data starts, in bytes from the file's start
   int ndim = 2;                        ///< 1 or 2, as the shape was written
 };
-
-/// A row-major matrix of Scalar: what the readers return.
-template <class Scalar>
-using RowMajorMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 namespace detail::npy {
 
@@ -227,7 +275,17 @@ class HeaderParser {
     const std::string d = parse_string("a dtype string for 'descr'");
     if (d == "<f8") return NpyDType::float64;
     if (d == "<f4") return NpyDType::float32;
-    const std::string supported = " (supported: '<f4' float32, '<f8' float64)";
+    // Integers: one byte has no byte order ('|'; '<' is accepted too), the others little-endian.
+    if (d == "|i1" || d == "<i1") return NpyDType::int8;
+    if (d == "|u1" || d == "<u1") return NpyDType::uint8;
+    if (d == "<i2") return NpyDType::int16;
+    if (d == "<i4") return NpyDType::int32;
+    if (d == "<i8") return NpyDType::int64;
+    if (d == "<u2") return NpyDType::uint16;
+    if (d == "<u4") return NpyDType::uint32;
+    if (d == "<u8") return NpyDType::uint64;
+    const std::string supported =
+        " (supported: '<f4' float32, '<f8' float64, little-endian integers)";
     if (d.size() >= 2 && d[0] == '>' && (d[1] == 'f' || d[1] == 'i' || d[1] == 'u')) {
       fail_at(at, "big-endian dtype '" + d + "' is not supported; convert with " +
                       "X.astype('<f8')" + supported);
@@ -237,7 +295,7 @@ class HeaderParser {
     switch (kind) {
       case 'i':
       case 'u':
-        what = "integer";
+        what = "integer of this size";
         break;
       case 'b':
       case '?':
@@ -335,6 +393,57 @@ Scalar convert_value(Source v, const std::string& name, std::uint64_t offset, Ei
   return static_cast<Scalar>(v);
 }
 
+/// Converts and checks one integer: exact in Scalar, or refused (double holds every integer up
+/// to 2^53 in magnitude and some beyond, float up to 2^24).
+template <class Scalar, class Source>
+Scalar convert_integer(Source v, const std::string& name, std::uint64_t offset, Eigen::Index row,
+                       Eigen::Index col) {
+  const auto s = static_cast<Scalar>(v);
+  // Exact when converting back gives v. Values near the top of the integer type's range may
+  // round up to 2^digits, beyond it: compared first, so that the conversion back is defined.
+  const Scalar limit = std::ldexp(Scalar(1), std::numeric_limits<Source>::digits);
+  const bool exact = s < limit && static_cast<Source>(s) == v;
+  if (!exact) {
+    throw data_file_error::at_byte(
+        name, offset,
+        "integer " + std::to_string(v) + " at row " + std::to_string(row) + ", column " +
+            std::to_string(col) + " (0-based) is not exactly representable in " +
+            (std::is_same<Scalar, float>::value ? "float (read the file as double)"
+                                                : "double (convert the array first if rounding "
+                                                  "it is acceptable: X.astype('<f8'))"));
+  }
+  return s;
+}
+
+/// The value of one item of `dtype` at p, converted to Scalar and checked.
+template <class Scalar>
+Scalar load_value(NpyDType dtype, const unsigned char* p, const std::string& name, std::uint64_t at,
+                  Eigen::Index row, Eigen::Index col) {
+  switch (dtype) {
+    case NpyDType::float64:
+      return convert_value<Scalar>(load_little_endian<double>(p), name, at, row, col);
+    case NpyDType::float32:
+      return convert_value<Scalar>(load_little_endian<float>(p), name, at, row, col);
+    case NpyDType::int8:
+      return convert_integer<Scalar>(load_little_endian<std::int8_t>(p), name, at, row, col);
+    case NpyDType::int16:
+      return convert_integer<Scalar>(load_little_endian<std::int16_t>(p), name, at, row, col);
+    case NpyDType::int32:
+      return convert_integer<Scalar>(load_little_endian<std::int32_t>(p), name, at, row, col);
+    case NpyDType::int64:
+      return convert_integer<Scalar>(load_little_endian<std::int64_t>(p), name, at, row, col);
+    case NpyDType::uint8:
+      return convert_integer<Scalar>(load_little_endian<std::uint8_t>(p), name, at, row, col);
+    case NpyDType::uint16:
+      return convert_integer<Scalar>(load_little_endian<std::uint16_t>(p), name, at, row, col);
+    case NpyDType::uint32:
+      return convert_integer<Scalar>(load_little_endian<std::uint32_t>(p), name, at, row, col);
+    case NpyDType::uint64:
+      return convert_integer<Scalar>(load_little_endian<std::uint64_t>(p), name, at, row, col);
+  }
+  return Scalar(0);
+}
+
 /// Reads `count` values of `dtype` starting at byte `offset` into out[0], out[stride], ...;
 /// value v is at (first_row + v / per_row, first_col + v % per_row) for error messages when
 /// the run is row-wise (per_row = cols), or at (first_row + v, first_col) when per_row = 0.
@@ -361,13 +470,7 @@ void read_values(std::istream& in, const std::string& name, NpyDType dtype, std:
               ? first_col + static_cast<Eigen::Index>(v % static_cast<std::uint64_t>(per_row))
               : first_col;
       const std::uint64_t at = offset + v * item;
-      Scalar value;
-      if (dtype == NpyDType::float64) {
-        value = convert_value<Scalar>(load_little_endian<double>(p), name, at, row, col);
-      } else {
-        value = convert_value<Scalar>(load_little_endian<float>(p), name, at, row, col);
-      }
-      out[static_cast<Eigen::Index>(v) * stride] = value;
+      out[static_cast<Eigen::Index>(v) * stride] = load_value<Scalar>(dtype, p, name, at, row, col);
     }
     done += n;
   }
@@ -386,15 +489,6 @@ inline void check_row_range(const char* function, Eigen::Index rows, Eigen::Inde
                                 ", " + std::to_string(first_row) + " + " + std::to_string(n_rows) +
                                 ") are outside the file's " + std::to_string(rows) + " rows");
   }
-}
-
-inline std::ifstream open_for_reading(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw data_file_error::at_file(path,
-                                   "cannot open for reading: " + std::string(std::strerror(errno)));
-  }
-  return in;
 }
 
 }  // namespace detail::npy
@@ -460,7 +554,7 @@ inline NpyHeader read_npy_header(std::istream& in, const std::string& name) {
   if (overflows || rows * cols * item > available) {
     throw data_file_error::at_byte(
         name, size,
-        "truncated data: shape " + shape + " of " + (item == 8 ? "'<f8'" : "'<f4'") +
+        "truncated data: shape " + shape + " of '" + npy_dtype_name(h.dtype) + "'" +
             (overflows ? std::string(" needs more bytes than any file holds")
                        : " needs " + std::to_string(rows * cols * item) + " bytes") +
             ", the file has " + std::to_string(available) + " after the header");
@@ -476,7 +570,7 @@ inline NpyHeader read_npy_header(std::istream& in, const std::string& name) {
 
 /// Reads and validates the header of the NPY file at `path`.
 inline NpyHeader read_npy_header(const std::string& path) {
-  std::ifstream in = detail::npy::open_for_reading(path);
+  std::ifstream in = detail::io::open_for_reading(path);
   return read_npy_header(in, path);
 }
 
@@ -522,7 +616,7 @@ RowMajorMatrix<Scalar> read_npy_rows(std::istream& in, const std::string& name,
 template <class Scalar>
 RowMajorMatrix<Scalar> read_npy_rows(const std::string& path, Eigen::Index first_row,
                                      Eigen::Index n_rows) {
-  std::ifstream in = detail::npy::open_for_reading(path);
+  std::ifstream in = detail::io::open_for_reading(path);
   return read_npy_rows<Scalar>(in, path, first_row, n_rows);
 }
 
@@ -540,7 +634,7 @@ RowMajorMatrix<Scalar> read_npy(std::istream& in, const std::string& name) {
 /// @endcode
 template <class Scalar>
 RowMajorMatrix<Scalar> read_npy(const std::string& path) {
-  std::ifstream in = detail::npy::open_for_reading(path);
+  std::ifstream in = detail::io::open_for_reading(path);
   return read_npy<Scalar>(in, path);
 }
 
@@ -580,7 +674,7 @@ RowMajorMatrix<Scalar> read_raw_rows(std::istream& in, const std::string& name, 
 template <class Scalar>
 RowMajorMatrix<Scalar> read_raw_rows(const std::string& path, NpyDType dtype, Eigen::Index cols,
                                      Eigen::Index first_row, Eigen::Index n_rows) {
-  std::ifstream in = detail::npy::open_for_reading(path);
+  std::ifstream in = detail::io::open_for_reading(path);
   return read_raw_rows<Scalar>(in, path, dtype, cols, first_row, n_rows);
 }
 
@@ -617,18 +711,11 @@ void write_npy(std::ostream& out, const std::string& name, const Eigen::DenseBas
   if (!out) throw data_file_error::at_file(name, "write failed");
 }
 
-/// Writes x to the file at `path` as NPY (see the stream overload); numpy reads it with
-/// `np.load(path)`.
+/// Writes x to the file at `path` as NPY (see the stream overload), whole or not at all (a
+/// temporary file renamed over `path` once complete); numpy reads it with `np.load(path)`.
 template <class Derived>
 void write_npy(const std::string& path, const Eigen::DenseBase<Derived>& x) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) {
-    throw data_file_error::at_file(path,
-                                   "cannot open for writing: " + std::string(std::strerror(errno)));
-  }
-  write_npy(out, path, x);
-  out.close();
-  if (!out) throw data_file_error::at_file(path, "write failed");
+  detail::write_file_atomically(path, [&](std::ostream& out) { write_npy(out, path, x); });
 }
 
 }  // namespace emcluster

@@ -175,34 +175,38 @@ struct ModelAccess {
     return j;
   }
 
-  /// What KMeans and MiniBatchKMeans share: the centres in the fit's units and the rest.
+  /// What KMeans and MiniBatchKMeans share: the centres in the fit's units and the rest (the
+  /// training labels when asked).
   template <typename Model, typename S>
-  static void centroid_state(const KMeansEstimator<Model, S>& m, OrderedJson& j) {
+  static void centroid_state(const KMeansEstimator<Model, S>& m, OrderedJson& j,
+                             bool training_labels) {
     j["n_features"] = m.prepared_.d();
     j["scale_exponent"] = m.scale_exp_;
     j["centers"] = write_matrix(m.prepared_.centers, "the centres");
-    OrderedJson labels = OrderedJson::array();
-    for (Eigen::Index i = 0; i < m.labels_.size(); ++i) labels.push_back(m.labels_(i));
-    j["labels"] = std::move(labels);
+    if (training_labels) {
+      OrderedJson labels = OrderedJson::array();
+      for (Eigen::Index i = 0; i < m.labels_.size(); ++i) labels.push_back(m.labels_(i));
+      j["labels"] = std::move(labels);
+    }
     j["inertia"] = finite_for_file(m.inertia_, "the inertia");
     j["inertia_exponent"] = m.inertia_exp_;
     j["n_iter"] = m.n_iter_;
   }
 
   template <typename S>
-  static OrderedJson state_json(const KMeans<S>& m) {
+  static OrderedJson state_json(const KMeans<S>& m, bool training_labels) {
     if (!m.fitted_) return nullptr;
     OrderedJson j;
-    centroid_state(m, j);
+    centroid_state(m, j, training_labels);
     j["converged"] = m.converged_;
     return j;
   }
 
   template <typename S>
-  static OrderedJson state_json(const MiniBatchKMeans<S>& m) {
+  static OrderedJson state_json(const MiniBatchKMeans<S>& m, bool training_labels) {
     if (!m.fitted_) return nullptr;
     OrderedJson j;
-    centroid_state(m, j);
+    centroid_state(m, j, training_labels);
     j["counts"] = write_vector(m.counts_, "the counts");
     j["rows_since_reassignment"] = m.since_reassign_;
     j["n_steps"] = m.n_steps_;
@@ -241,7 +245,7 @@ struct ModelAccess {
   }
 
   template <typename S>
-  static OrderedJson state_json(const GaussianMixture<S>& m) {
+  static OrderedJson state_json(const GaussianMixture<S>& m, bool /*no training labels*/) {
     if (!m.fitted_) return nullptr;
     const MixtureParams& p = m.params_;
     OrderedJson j;
@@ -264,7 +268,7 @@ struct ModelAccess {
   }
 
   template <typename S>
-  static OrderedJson state_json(const StandardScaler<S>& m) {
+  static OrderedJson state_json(const StandardScaler<S>& m, bool /*no training labels*/) {
     if (!m.fitted_) return nullptr;
     const Eigen::Index d = m.factor_.size();
     OrderedJson j;
@@ -282,18 +286,18 @@ struct ModelAccess {
   /// The estimator's part of a file: "options" and "state" (null when not fitted), or for a
   /// Pipeline its two steps, each an object with "estimator", "options" and "state".
   template <typename Model>
-  static void write_body(const Model& m, OrderedJson& j) {
+  static void write_body(const Model& m, OrderedJson& j, bool training_labels) {
     j["options"] = options_json(m);
-    j["state"] = state_json(m);
+    j["state"] = state_json(m, training_labels);
   }
   template <typename Model>
-  static void write_body(const Pipeline<Model>& p, OrderedJson& j) {
+  static void write_body(const Pipeline<Model>& p, OrderedJson& j, bool training_labels) {
     OrderedJson scaler;
     scaler["estimator"] = EstimatorName<typename Pipeline<Model>::Scaler>::value;
-    write_body(p.scaler_, scaler);
+    write_body(p.scaler_, scaler, training_labels);
     OrderedJson model;
     model["estimator"] = EstimatorName<Model>::value;
-    write_body(p.model_, model);
+    write_body(p.model_, model, training_labels);
     j["scaler"] = std::move(scaler);
     j["model"] = std::move(model);
   }
@@ -359,12 +363,26 @@ struct ModelAccess {
         }
       }
     }
-    const Field labels = s("labels");
-    const std::size_t n = read_array(labels);
-    c.labels.resize(static_cast<Eigen::Index>(n));
-    for (std::size_t i = 0; i < n; ++i) {
-      c.labels(static_cast<Eigen::Index>(i)) =
-          static_cast<int>(read_int(labels.item(i), 0, static_cast<std::int64_t>(k) - 1));
+    // The distances are computed from the centres' squared norms in the model's type: they
+    // must be finite (centres of 1e308 in double, 1e20 in float are not).
+    for (Eigen::Index i = 0; i < k; ++i) {
+      const S norm = c.centers.row(i).template cast<S>().squaredNorm();
+      if (!std::isfinite(norm)) {
+        centers.item(static_cast<std::size_t>(i))
+            .fail(message("the squared norm of centre ", i, " is beyond the range of ",
+                          std::is_same<S, float>::value ? "float" : "double",
+                          " (the model computes its distances from it)"));
+      }
+    }
+    // The labels of the fit's samples: optional (save_model with training_labels = false).
+    if (s.has("labels")) {
+      const Field labels = s("labels");
+      const std::size_t n = read_array(labels);
+      c.labels.resize(static_cast<Eigen::Index>(n));
+      for (std::size_t i = 0; i < n; ++i) {
+        c.labels(static_cast<Eigen::Index>(i)) =
+            static_cast<int>(read_int(labels.item(i), 0, static_cast<std::int64_t>(k) - 1));
+      }
     }
     const Field inertia = s("inertia");
     c.inertia = read_double(inertia);
@@ -569,6 +587,36 @@ struct ModelAccess {
 
   /// Tolerance on |sum of the weights (and the noise weight) - 1| in a file.
   static constexpr double kWeightSumTolerance = 1e-8;
+  /// Tolerance on the precision Cholesky factors against the covariances: each block may
+  /// differ from the factor computed from its covariance (as the fit computes it) by this
+  /// much times the block's largest entry. The rounding of a double computation stays far
+  /// below it (about 1e-16 times the square root of the condition number).
+  static constexpr double kPrecisionTolerance = 1e-6;
+
+  /// Refuses precision factors that do not belong to the covariances (one edited without the
+  /// other would make sample() and predict() use different models).
+  static void check_consistent(const Field& precisions, const MixtureParams& p, Eigen::Index k) {
+    const std::size_t blocks = p.type == CovarianceType::tied ? 1 : static_cast<std::size_t>(k);
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const Field f = p.type == CovarianceType::tied ? precisions : precisions.item(b);
+      Eigen::MatrixXd expected;
+      try {
+        expected = precision_cholesky_from_covariance(
+            p.covariances[b], p.type, static_cast<Eigen::Index>(b), 0.0, "load_model");
+      } catch (const numerical_error&) {
+        f.fail("its covariance has no precision factor (not positive definite)");
+      }
+      const double largest = expected.cwiseAbs().maxCoeff();
+      const double gap = (p.precisions_cholesky[b] - expected).cwiseAbs().maxCoeff();
+      if (!(gap <= kPrecisionTolerance * largest)) {
+        f.fail(
+            message("does not match its covariance: it differs from the factor computed from "
+                    "the covariance by ",
+                    gap, ", more than 1e-6 times its largest entry (", largest,
+                    "); was one edited without the other?"));
+      }
+    }
+  }
 
   template <typename S>
   static GaussianMixture<S> read(Fields& body, bool f32, const GaussianMixture<S>& target) {
@@ -644,7 +692,9 @@ struct ModelAccess {
     }
     p.means = read_matrix(s("means"), k, d, false);
     p.covariances = read_blocks(s("covariances"), type, k, d, &check_covariance);
-    p.precisions_cholesky = read_blocks(s("precisions_cholesky"), type, k, d, &check_precision);
+    const Field precisions_field = s("precisions_cholesky");
+    p.precisions_cholesky = read_blocks(precisions_field, type, k, d, &check_precision);
+    check_consistent(precisions_field, p, k);
     NoiseBox box;
     if (mo.noise_component) {
       const Field low_field = s("noise_low");
