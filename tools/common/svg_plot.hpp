@@ -2,7 +2,8 @@
 /// @brief A small SVG scatter-plot writer for the examples and the `emcluster` command (not part
 /// of the library).
 ///
-/// Draws one or more panels side by side on shared, equal-aspect axes: points coloured by
+/// Draws one or more panels side by side on shared axes (equal-aspect by default, or each axis
+/// scaled to the data: Style::equal_axes): points coloured by
 /// label (grey for label -1, the noise), chosen points ringed in black, centres marked with
 /// crosses, and Gaussian ellipses (a centre and a 2 x 2 covariance) at 1 and 2 standard
 /// deviations; and a line chart (Chart: one line per Series, with a legend) beside panels.
@@ -17,6 +18,8 @@
 /// svg_plot::write("out/plot.svg", {panel});
 /// @endcode
 #pragma once
+
+#include <emcluster/detail/io/atomic_file.hpp>
 
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
@@ -55,7 +58,9 @@ struct Style {
   double panel_size = 460;  ///< width and height of one panel, margins included
   double margin = 44;       ///< room for the tick labels and the title
   double point_radius = 2.2;
-  double cross_size = 9;  ///< half the length of a centre's cross
+  double cross_size = 9;   ///< half the length of a centre's cross
+  bool equal_axes = true;  ///< one scale for both axes (ellipses keep their shape), else each
+                           ///< axis spans the data
 };
 
 /// The colour of a label: ten distinct colours, repeated; grey for negative labels.
@@ -148,35 +153,42 @@ inline void draw_panels(std::ostringstream& svg, const std::vector<Panel>& panel
   }
   if (!(box.x_min <= box.x_max)) box = {-1, 1, -1, 1};  // nothing to draw: any window
 
-  // Equal scale on both axes (ellipses keep their shape), the data centred in each panel.
+  // Equal scale on both axes (ellipses keep their shape), or each axis its own; the data
+  // centred in each panel.
   const double plot = style.panel_size - 2 * style.margin;
-  const double span = std::max({box.x_max - box.x_min, box.y_max - box.y_min, 1e-12}) * 1.04;
-  const double scale = plot / span;
+  const double equal_span = std::max({box.x_max - box.x_min, box.y_max - box.y_min, 1e-12});
+  const double span_x =
+      (style.equal_axes ? equal_span : std::max(box.x_max - box.x_min, 1e-12)) * 1.04;
+  const double span_y =
+      (style.equal_axes ? equal_span : std::max(box.y_max - box.y_min, 1e-12)) * 1.04;
+  const double scale_x = plot / span_x, scale_y = plot / span_y;
   const double cx = 0.5 * (box.x_min + box.x_max), cy = 0.5 * (box.y_min + box.y_max);
-  const double view_x_min = cx - 0.5 * span, view_y_min = cy - 0.5 * span;
+  const double view_x_min = cx - 0.5 * span_x, view_y_min = cy - 0.5 * span_y;
 
   for (std::size_t k = 0; k < panels.size(); ++k) {
     const Panel& p = panels[k];
     const double left = x_offset + static_cast<double>(k) * style.panel_size + style.margin;
     const double top = style.margin;
-    auto px = [&](double x) { return left + (x - view_x_min) * scale; };
-    auto py = [&](double y) { return top + plot - (y - view_y_min) * scale; };
+    auto px = [&](double x) { return left + (x - view_x_min) * scale_x; };
+    auto py = [&](double y) { return top + plot - (y - view_y_min) * scale_y; };
 
     svg << "<g>\n<text x=\"" << left + plot / 2 << "\" y=\"" << top - 14
         << "\" text-anchor=\"middle\" font-size=\"14\">" << detail::escape(p.title) << "</text>\n";
     svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << plot << "\" height=\""
         << plot << "\" fill=\"none\" stroke=\"#444\"/>\n";
 
-    // Ticks on both axes (same step: the scale is shared).
-    const double step = detail::tick_step(span);
-    for (double t = std::ceil(view_x_min / step) * step; t <= view_x_min + span; t += step) {
-      const double v = std::abs(t) < 1e-9 * step ? 0.0 : t;
+    // Ticks on both axes (the same step when the scale is shared).
+    const double step_x = detail::tick_step(span_x), step_y = detail::tick_step(span_y);
+    for (double t = std::ceil(view_x_min / step_x) * step_x; t <= view_x_min + span_x;
+         t += step_x) {
+      const double v = std::abs(t) < 1e-9 * step_x ? 0.0 : t;
       svg << "<line x1=\"" << px(t) << "\" y1=\"" << top + plot << "\" x2=\"" << px(t) << "\" y2=\""
           << top + plot + 4 << "\" stroke=\"#444\"/><text x=\"" << px(t) << "\" y=\""
           << top + plot + 16 << "\" text-anchor=\"middle\">" << detail::number(v) << "</text>\n";
     }
-    for (double t = std::ceil(view_y_min / step) * step; t <= view_y_min + span; t += step) {
-      const double v = std::abs(t) < 1e-9 * step ? 0.0 : t;
+    for (double t = std::ceil(view_y_min / step_y) * step_y; t <= view_y_min + span_y;
+         t += step_y) {
+      const double v = std::abs(t) < 1e-9 * step_y ? 0.0 : t;
       svg << "<line x1=\"" << left - 4 << "\" y1=\"" << py(t) << "\" x2=\"" << left << "\" y2=\""
           << py(t) << "\" stroke=\"#444\"/><text x=\"" << left - 6 << "\" y=\"" << py(t) + 4
           << "\" text-anchor=\"end\">" << detail::number(v) << "</text>\n";
@@ -194,9 +206,12 @@ inline void draw_panels(std::ostringstream& svg, const std::vector<Panel>& panel
           << "\" fill=\"none\" stroke=\"black\" stroke-width=\"0.9\"/>\n";
     }
 
-    // Ellipses: the axes are the covariance's eigenvectors, the radii r * sqrt(eigenvalue).
+    // Ellipses: the axes are the eigenvectors of the covariance in pixels (D C D, D the two
+    // scales), the radii r * sqrt(eigenvalue).
+    const Eigen::Vector2d pixels(scale_x, scale_y);
     for (const Ellipse& e : p.ellipses) {
-      const Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(e.covariance);
+      const Eigen::Matrix2d c = pixels.asDiagonal() * e.covariance * pixels.asDiagonal();
+      const Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(c);
       const Eigen::Vector2d lambda = eig.eigenvalues().cwiseMax(0.0);  // ascending
       const Eigen::Vector2d major = eig.eigenvectors().col(1);
       // Degrees, negated because the SVG y axis points down.
@@ -205,9 +220,9 @@ inline void draw_panels(std::ostringstream& svg, const std::vector<Panel>& panel
       for (int r = 1; r <= 2; ++r) {
         for (int layer = 0; layer < 2; ++layer) {
           svg << "<ellipse cx=\"" << px(e.center.x()) << "\" cy=\"" << py(e.center.y())
-              << "\" rx=\"" << r * std::sqrt(lambda(1)) * scale << "\" ry=\""
-              << r * std::sqrt(lambda(0)) * scale << "\" transform=\"rotate(" << angle << ' '
-              << px(e.center.x()) << ' ' << py(e.center.y()) << ")\" fill=\"none\" stroke=\""
+              << "\" rx=\"" << r * std::sqrt(lambda(1)) << "\" ry=\"" << r * std::sqrt(lambda(0))
+              << "\" transform=\"rotate(" << angle << ' ' << px(e.center.x()) << ' '
+              << py(e.center.y()) << ")\" fill=\"none\" stroke=\""
               << (layer == 0 ? std::string("black") : color(e.label)) << "\" stroke-width=\""
               << (layer == 0 ? 3.5 : 1.8) << '"' << (r == 2 ? " stroke-dasharray=\"7 4\"" : "")
               << "/>\n";
@@ -240,27 +255,34 @@ inline void open_document(std::ostringstream& svg, double width, double height) 
       << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
 }
 
-/// Closes the document and writes it to `path`.
+/// Closes the document and writes it to `path`, whole or not at all (a temporary file renamed
+/// over it).
 inline void save(std::ostringstream& svg, const std::string& path) {
   svg << "</svg>\n";
-  std::ofstream file(path);
-  file << svg.str();
-  file.close();
-  if (!file) throw std::runtime_error("svg_plot: cannot write " + path);
+  emcluster::detail::write_file_atomically(path, [&](std::ostream& out) { out << svg.str(); });
 }
 
 }  // namespace detail
 
-/// Writes the panels side by side to an SVG file; throws std::invalid_argument for panels of
-/// the wrong shape and std::runtime_error when the file cannot be written.
-inline void write(const std::string& path, const std::vector<Panel>& panels,
-                  const Style& style = Style()) {
+/// The SVG document of the panels side by side; throws std::invalid_argument for panels of
+/// the wrong shape.
+inline std::string document(const std::vector<Panel>& panels, const Style& style = Style()) {
   std::ostringstream svg;
   const double width =
       style.panel_size * static_cast<double>(std::max<std::size_t>(1, panels.size()));
   detail::open_document(svg, width, style.panel_size);
   detail::draw_panels(svg, panels, style, 0.0);
-  detail::save(svg, path);
+  svg << "</svg>\n";
+  return svg.str();
+}
+
+/// Writes the panels side by side to an SVG file, whole or not at all; throws
+/// std::invalid_argument for panels of the wrong shape and emcluster::data_file_error when the
+/// file cannot be written.
+inline void write(const std::string& path, const std::vector<Panel>& panels,
+                  const Style& style = Style()) {
+  const std::string svg = document(panels, style);
+  emcluster::detail::write_file_atomically(path, [&](std::ostream& out) { out << svg; });
 }
 
 /// One line of a Chart: points (x[i], y[i]) joined in order; a non-finite y leaves a gap.

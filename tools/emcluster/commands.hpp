@@ -5,21 +5,12 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "data.hpp"
 
 namespace emcluster_cli {
-
-inline std::string format(const char* fmt, double a) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), fmt, a);
-  return buf;
-}
-
-inline std::string g(double v) { return format("%.10g", v); }
 
 // ---- Arguments ----------------------------------------------------------------------------
 
@@ -39,6 +30,7 @@ struct KMeansArgs {
   int n_init = 0;
   int max_iter = 300;
   double tol = 1e-4;
+  bool save_training_labels = false;
 };
 
 struct GmmArgs {
@@ -66,6 +58,7 @@ struct PredictArgs {
   std::string model;
   DataOptions data;
   bool proba = false;
+  bool quiet = false;
   std::string out = "-";
 };
 
@@ -90,6 +83,9 @@ struct PlotArgs {
   std::string model;
   std::string out;
   std::string title;
+  long max_points = 20000;
+  bool equal_axes = false;
+  bool quiet = false;
 };
 
 template <class S>

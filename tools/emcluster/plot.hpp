@@ -1,21 +1,20 @@
 // `emcluster plot`: a 2-D scatter of the data coloured by label (grey: noise, label -1), on
 // the first two columns, or on the first two principal components when the data have more;
 // with a model, its centres (K-means) or its means and 1- and 2-sigma ellipses (mixtures),
-// mapped into the same plane. The SVG is drawn by tools/common/svg_plot.hpp.
+// mapped into the same plane. Large data are drawn as a uniform random subset of at most
+// --max-points points (the same subset every run: selection sampling with std::mt19937_64
+// seeded 0). The SVG is drawn by tools/common/svg_plot.hpp.
 #pragma once
-
-#include <emcluster/gaussian_mixture.hpp>
-#include <emcluster/io.hpp>
-#include <emcluster/kmeans.hpp>
-#include <emcluster/minibatch_kmeans.hpp>
-#include <emcluster/pipeline.hpp>
 
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
 
+#include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "model_units.hpp"
 #include "svg_plot.hpp"
 
 namespace emcluster_cli {
@@ -62,84 +61,93 @@ struct ModelInUnits {
   std::vector<Eigen::MatrixXd> covariances;
 };
 
-template <class Gmm>
-void mixture_parameters(const Gmm& g, ModelInUnits& m) {
-  m.centres = g.means().template cast<double>();
-  for (Eigen::Index j = 0; j < g.n_components(); ++j) {
-    m.covariances.push_back(g.covariance(j).template cast<double>());
-  }
-}
-
-template <class Pipe>
-void unstandardize(const Pipe& p, ModelInUnits& m) {
-  const Eigen::VectorXd mu = p.scaler().mean().template cast<double>();
-  const Eigen::VectorXd s = p.scaler().scale().template cast<double>();
-  for (Eigen::Index j = 0; j < m.centres.rows(); ++j) {
-    m.centres.row(j) = (m.centres.row(j).transpose().cwiseProduct(s) + mu).transpose();
-  }
-  for (auto& c : m.covariances) c = s.asDiagonal() * c * s.asDiagonal();
-}
-
-inline ModelInUnits model_in_units(const std::string& path) {
-  const auto info = emcluster::read_model_info(path);
+template <class M>
+ModelInUnits model_in_units(const M& model) {
   ModelInUnits m;
-  const std::string& e = info.estimator;
-  const std::string& inner = info.model_estimator;
-  if (e == "GaussianMixture") {
-    mixture_parameters(emcluster::load_model<emcluster::GaussianMixture<double>>(path), m);
-  } else if (e == "KMeans") {
-    m.centres = emcluster::load_model<emcluster::KMeans<double>>(path).cluster_centers();
-  } else if (e == "MiniBatchKMeans") {
-    m.centres = emcluster::load_model<emcluster::MiniBatchKMeans<double>>(path).cluster_centers();
-  } else if (e == "Pipeline" && inner == "GaussianMixture") {
-    const auto p =
-        emcluster::load_model<emcluster::Pipeline<emcluster::GaussianMixture<double>>>(path);
-    mixture_parameters(p.model(), m);
-    unstandardize(p, m);
-  } else if (e == "Pipeline" && inner == "KMeans") {
-    const auto p = emcluster::load_model<emcluster::Pipeline<emcluster::KMeans<double>>>(path);
-    m.centres = p.model().cluster_centers();
-    unstandardize(p, m);
-  } else if (e == "Pipeline" && inner == "MiniBatchKMeans") {
-    const auto p =
-        emcluster::load_model<emcluster::Pipeline<emcluster::MiniBatchKMeans<double>>>(path);
-    m.centres = p.model().cluster_centers();
-    unstandardize(p, m);
+  const auto& inner = model_of(model);
+  if constexpr (IsMixture<M>::value) {
+    m.centres = inner.means().template cast<double>();
+    for (Eigen::Index j = 0; j < inner.n_components(); ++j) {
+      m.covariances.push_back(inner.covariance(j).template cast<double>());
+    }
   } else {
-    throw emcluster::model_file_error(path + ": a " + e +
-                                      " has no clusters to draw (expected a K-means or mixture "
-                                      "model, or a pipeline of one)");
+    m.centres = inner.cluster_centers().template cast<double>();
+  }
+  if constexpr (IsPipeline<M>::value) {
+    const Eigen::VectorXd mu = model.scaler().mean().template cast<double>();
+    const Eigen::VectorXd s = model.scaler().scale().template cast<double>();
+    for (Eigen::Index j = 0; j < m.centres.rows(); ++j) {
+      m.centres.row(j) = (m.centres.row(j).transpose().cwiseProduct(s) + mu).transpose();
+    }
+    for (auto& c : m.covariances) c = s.asDiagonal() * c * s.asDiagonal();
   }
   return m;
 }
 
-inline void plot(const Eigen::MatrixXd& X, const std::vector<std::string>& names,
-                 const Eigen::VectorXi& labels, const std::string& model_path,
-                 const std::string& title, const std::string& out) {
-  const Plane plane = plot_plane(X, names);
-  svg_plot::Panel panel;
-  panel.points = (X.rowwise() - plane.origin.transpose()) * plane.P;
-  panel.labels = labels;
-  if (!model_path.empty()) {
-    const ModelInUnits m = model_in_units(model_path);
-    if (m.centres.cols() != X.cols()) {
-      throw emcluster::model_file_error(model_path + ": the model has " +
-                                        std::to_string(m.centres.cols()) + " features, the data " +
-                                        std::to_string(X.cols()));
+/// At most m of the n row indices, ascending, uniformly at random (selection sampling,
+/// Knuth's algorithm S, with std::mt19937_64 seeded 0 and 53-bit uniform draws): the same
+/// subset on every platform.
+inline std::vector<Eigen::Index> plot_subset(Eigen::Index n, Eigen::Index m) {
+  std::vector<Eigen::Index> rows;
+  if (m <= 0 || m >= n) {
+    for (Eigen::Index i = 0; i < n; ++i) rows.push_back(i);
+    return rows;
+  }
+  std::mt19937_64 rng(0);
+  Eigen::Index needed = m;
+  for (Eigen::Index i = 0; i < n && needed > 0; ++i) {
+    const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+    if (u * static_cast<double>(n - i) < static_cast<double>(needed)) {
+      rows.push_back(i);
+      --needed;
     }
-    panel.centers = (m.centres.rowwise() - plane.origin.transpose()) * plane.P;
-    for (std::size_t j = 0; j < m.covariances.size(); ++j) {
+  }
+  return rows;
+}
+
+struct PlotInput {
+  Eigen::MatrixXd X;
+  std::vector<std::string> names;
+  Eigen::VectorXi labels;
+  std::string title;
+  Eigen::Index max_points = 0;
+  bool equal_axes = false;
+};
+
+/// The SVG document of the plot; `model` (may be null) adds the model's centres or ellipses.
+inline std::string plot_document(const PlotInput& in, const ModelInUnits* model) {
+  const Plane plane = plot_plane(in.X, in.names);
+  svg_plot::Panel panel;
+  const std::vector<Eigen::Index> rows = plot_subset(in.X.rows(), in.max_points);
+  panel.points.resize(static_cast<Eigen::Index>(rows.size()), 2);
+  panel.labels.resize(static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const auto i = rows[r];
+    const auto out = static_cast<Eigen::Index>(r);
+    panel.points.row(out) = (in.X.row(i) - plane.origin.transpose()) * plane.P;
+    panel.labels(out) = in.labels(i);
+  }
+  if (model != nullptr) {
+    panel.centers = (model->centres.rowwise() - plane.origin.transpose()) * plane.P;
+    for (std::size_t j = 0; j < model->covariances.size(); ++j) {
       svg_plot::Ellipse e;
       e.center = panel.centers.row(static_cast<Eigen::Index>(j)).transpose();
-      e.covariance = plane.P.transpose() * m.covariances[j] * plane.P;
+      e.covariance = plane.P.transpose() * model->covariances[j] * plane.P;
       e.label = static_cast<int>(j);
       panel.ellipses.push_back(e);
     }
   }
-  const Eigen::Index noise = (labels.array() < 0).count();
-  panel.title = (title.empty() ? std::string() : title + ": ") + plane.axes +
-                (noise > 0 ? " (grey: noise)" : "");
-  svg_plot::write(out, {panel});
+  const Eigen::Index noise = (in.labels.array() < 0).count();
+  std::string subset;
+  if (static_cast<Eigen::Index>(rows.size()) < in.X.rows()) {
+    subset = "; " + std::to_string(rows.size()) + " of " + std::to_string(in.X.rows()) +
+             " points drawn (a uniform random subset)";
+  }
+  panel.title = (in.title.empty() ? std::string() : in.title + ": ") + plane.axes +
+                (noise > 0 ? " (grey: noise)" : "") + subset;
+  svg_plot::Style style;
+  style.equal_axes = in.equal_axes;
+  return svg_plot::document({panel}, style);
 }
 
 }  // namespace emcluster_cli
