@@ -19,6 +19,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -224,6 +225,7 @@ Data<Scalar> read_data(const DataOptions& o, const ModelColumns& model = {},
                        const std::function<void(const std::string&)>& progress = {}) {
   Data<Scalar> d;
   emcluster::CsvReadOptions options = csv_options(o);
+  if (progress) progress("reading " + (o.path == "-" ? std::string("standard input") : o.path));
   Source src = open_source(o.path);
   d.source = src.name;
   std::uint64_t size = 0;
@@ -284,8 +286,6 @@ Data<Scalar> read_data(const DataOptions& o, const ModelColumns& model = {},
         progress("reading " + name + ": " + format("%.0f", static_cast<double>(bytes) / 1e6) +
                  " of " + format("%.0f MB", static_cast<double>(size) / 1e6));
       };
-    } else if (progress) {
-      progress("reading " + src.name);
     }
     auto table = emcluster::read_csv<Scalar>(*src.in, src.name, options);
     d.X = std::move(table.values);
@@ -388,13 +388,24 @@ void write_rows(std::ostream& out, const std::string& name, const Eigen::DenseBa
 /// DATA's rows by row number (a row of DATA without a label is an error).
 inline Eigen::VectorXi read_labels(const std::string& path, const Rows& data_rows,
                                    Eigen::Index kept_rows) {
+  const std::string text = [&] {
+    if (path == "-") return read_stdin();
+    std::ifstream in = emcluster::detail::io::open_for_reading(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }();
+  const std::string name = path == "-" ? "standard input" : path;
+  const auto read = [&](const emcluster::CsvReadOptions& options) {
+    std::istringstream in(text);
+    return emcluster::read_csv<double>(in, name, options);
+  };
   emcluster::CsvReadOptions o;
   o.delimiter = '\0';
-  const emcluster::CsvLayout layout = emcluster::inspect_csv(path, o);
+  std::istringstream head(text);
+  const emcluster::CsvLayout layout = emcluster::inspect_csv(head, name, o);
   const auto check = [&](double v, std::uint64_t row) {
     if (v != std::floor(v) || v < -1 || v > 1e6) {
       throw emcluster::data_file_error::at_file(
-          path, "row " + std::to_string(row) + ": expected an integer label >= -1, found " + g(v));
+          name, "row " + std::to_string(row) + ": expected an integer label >= -1, found " + g(v));
     }
     return static_cast<int>(v);
   };
@@ -404,7 +415,7 @@ inline Eigen::VectorXi read_labels(const std::string& path, const Rows& data_row
     o.column_indices = {0};
     const auto table = emcluster::read_csv<double>(path, o);
     if (table.values.rows() != kept_rows) {
-      throw emcluster::data_file_error::at_file(path, "has " + std::to_string(table.values.rows()) +
+      throw emcluster::data_file_error::at_file(name, "has " + std::to_string(table.values.rows()) +
                                                           " labels for " +
                                                           std::to_string(kept_rows) + " data rows");
     }
@@ -417,12 +428,12 @@ inline Eigen::VectorXi read_labels(const std::string& path, const Rows& data_row
   // row,label: the labelled rows (empty labels are the rows their fit dropped).
   o.columns = {"row", "label"};
   o.bad_values = emcluster::CsvBadValues::drop_row;
-  const auto table = emcluster::read_csv<double>(path, o);
+  const auto table = read(o);
   std::vector<int> by_row(data_rows.total, -2);  // -2: no label
   for (Eigen::Index i = 0; i < table.values.rows(); ++i) {
     const double r = table.values(i, 0);
     if (r != std::floor(r) || r < 1 || r > static_cast<double>(data_rows.total)) {
-      throw emcluster::data_file_error::at_file(path, "row number " + g(r) +
+      throw emcluster::data_file_error::at_file(name, "row number " + g(r) +
                                                           " is not a row of the data (1 to " +
                                                           std::to_string(data_rows.total) + ")");
     }
@@ -439,7 +450,7 @@ inline Eigen::VectorXi read_labels(const std::string& path, const Rows& data_row
     }
     if (by_row[r] == -2) {
       throw emcluster::data_file_error::at_file(
-          path, "row " + std::to_string(r + 1) +
+          name, "row " + std::to_string(r + 1) +
                     " of the data has no label here (its fit dropped it: use --drop-bad-rows "
                     "here too)");
     }

@@ -206,7 +206,11 @@ int run_kmeans(const KMeansArgs& a) {
     outputs.push_back(Output{a.c.model, "the model",
                              [&](std::ostream& out) { emcluster::save_model(km, out, save); }});
   }
-  progress.update("kmeans: writing the outputs");
+  // The live line is cleared before anything goes to stdout (a terminal shows both).
+  if (paths.stdout_used())
+    progress.clear();
+  else
+    progress.update("kmeans: writing the outputs");
   write_outputs(outputs);
   progress.clear();
   progress.say(summary + ", " + timing(progress.elapsed(), read_seconds) + "; " + shape_of(data));
@@ -283,7 +287,10 @@ int run_gmm(const GmmArgs& a) {
     outputs.push_back(Output{a.c.model, "the model",
                              [&](std::ostream& out) { emcluster::save_model(gmm, out, save); }});
   }
-  progress.update("gmm: writing the outputs");
+  if (paths.stdout_used())
+    progress.clear();
+  else
+    progress.update("gmm: writing the outputs");
   write_outputs(outputs);
   progress.clear();
   progress.say(summary + ", " + timing(progress.elapsed(), read_seconds) + "; " + shape_of(data));
@@ -396,7 +403,10 @@ int run_select(const SelectArgs& a) {
                                emcluster::save_model(model, out, save);
                              }
                            }});
-  progress.update("select: writing the outputs");
+  if (paths.stdout_used())
+    progress.clear();
+  else
+    progress.update("select: writing the outputs");
   write_outputs(outputs);
   progress.clear();
   if (table_on_stderr) {

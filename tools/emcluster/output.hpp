@@ -19,6 +19,7 @@
 #include <emcluster/exceptions.hpp>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,20 +89,32 @@ inline void guard_standard_streams() {
   }
 }
 
-/// An AtomicFile whose temporary the interrupt handler removes.
+/// Holds SIGINT, SIGTERM and SIGHUP while it lives (a temporary created and registered
+/// under it is never left between the two).
+class InterruptsHeld {
+ public:
+  InterruptsHeld() {
+    sigset_t held;
+    sigemptyset(&held);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&held, sig);
+    pthread_sigmask(SIG_BLOCK, &held, &previous_);
+  }
+  InterruptsHeld(const InterruptsHeld&) = delete;
+  InterruptsHeld& operator=(const InterruptsHeld&) = delete;
+  ~InterruptsHeld() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+
+ private:
+  sigset_t previous_;
+};
+
+/// An AtomicFile whose temporary the interrupt handler removes (created and registered with
+/// the interrupts held).
 class OutputFile {
  public:
-  explicit OutputFile(const std::string& path) : file_(path) {
-    const std::string& tmp = file_.temporary_path();
-    if (tmp.empty() || tmp.size() >= sizeof(TemporaryRegistry::path[0])) return;
-    TemporaryRegistry& r = temporaries();
-    for (int i = 0; i < TemporaryRegistry::kSlots; ++i) {
-      if (r.used[i]) continue;
-      std::memcpy(r.path[i], tmp.c_str(), tmp.size() + 1);
-      r.used[i] = 1;
-      slot_ = i;
-      break;
-    }
+  explicit OutputFile(const std::string& path)
+      : held_(std::make_unique<InterruptsHeld>()), file_(path) {
+    register_temporary();
+    held_.reset();
   }
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
@@ -114,10 +127,23 @@ class OutputFile {
   }
 
  private:
+  void register_temporary() {
+    const std::string& tmp = file_.temporary_path();
+    if (tmp.empty() || tmp.size() >= sizeof(TemporaryRegistry::path[0])) return;
+    TemporaryRegistry& r = temporaries();
+    for (int i = 0; i < TemporaryRegistry::kSlots; ++i) {
+      if (r.used[i]) continue;
+      std::memcpy(r.path[i], tmp.c_str(), tmp.size() + 1);
+      r.used[i] = 1;
+      slot_ = i;
+      break;
+    }
+  }
   void release() {
     if (slot_ >= 0) temporaries().used[slot_] = 0;
     slot_ = -1;
   }
+  std::unique_ptr<InterruptsHeld> held_;  // during construction only
   emcluster::detail::AtomicFile file_;
   int slot_ = -1;
 };
